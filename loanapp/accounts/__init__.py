@@ -1,0 +1,1 @@
+"""Users, roles, sign-in (pages and API tokens) and login throttling."""

@@ -1,0 +1,72 @@
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_user, logout_user
+
+from loanapp.access import public, signed_in
+from loanapp.accounts.forms import LoginForm
+from loanapp.accounts.operations import LoginThrottled, ThrottlePolicy, authenticate
+from loanapp.audit.trail import record
+from loanapp.extensions import db
+
+bp = Blueprint("accounts", __name__)
+
+
+def throttle_policy() -> ThrottlePolicy:
+    cfg = current_app.config
+    return ThrottlePolicy(
+        max_failures=cfg["LOGIN_MAX_FAILURES"],
+        window_seconds=cfg["LOGIN_FAILURE_WINDOW_SECONDS"],
+        max_failures_per_address=cfg["LOGIN_MAX_FAILURES_PER_ADDRESS"],
+    )
+
+
+def _safe_next(target: str | None) -> str | None:
+    """Only same-site paths: an attacker's link must not bounce a signed-in user to another site."""
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@public
+def login():  # type: ignore[no-untyped-def]
+    if current_user.is_authenticated:
+        return redirect(url_for("home.landing"))
+    form = LoginForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            user = authenticate(form.email.data, form.password.data, request.remote_addr or "", throttle_policy())
+        except LoginThrottled as exc:
+            minutes = max(1, (exc.retry_after_seconds + 59) // 60)
+            form.form_errors.append(
+                _("Too many failed attempts. Try again in %(minutes)d minutes.", minutes=minutes)
+            )
+            status = 429
+        else:
+            db.session.commit()
+            if user is not None:
+                login_user(user)
+                return redirect(_safe_next(request.args.get("next")) or url_for("home.landing"))
+            form.form_errors.append(_("Email or password is not right."))
+            status = 401
+    elif request.method == "POST":
+        status = 400
+    return render_template("accounts/login.html", form=form), status
+
+
+@bp.route("/logout", methods=["POST"])
+@signed_in
+def logout():  # type: ignore[no-untyped-def]
+    record("user.signed_out", "user", current_user.id, actor=current_user)
+    db.session.commit()
+    logout_user()
+    flash(_("You are signed out."), "info")
+    return redirect(url_for("home.index"))

@@ -1,0 +1,46 @@
+from __future__ import annotations
+
+from typing import Any
+
+from flask import g, jsonify, request
+from flask_smorest import Api, Blueprint
+
+
+class ProgramApi(Api):  # type: ignore[misc]
+    """flask-smorest's Api, minus its app-wide HTTP error handler: ``loanapp.errors`` answers every
+    error, JSON under /api/ and HTML pages elsewhere."""
+
+    def _register_error_handlers(self) -> None:
+        return None
+
+
+def load_bearer_user() -> Any:
+    """before_request: a bearer token authenticates an API call; a bad token is refused outright.
+
+    Under /api/ a session cookie counts only for reading (``access.request_user``).
+    """
+    g.api_user = None
+    header = request.headers.get("Authorization", "")
+    if not request.path.startswith("/api/") or not header:
+        return None
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return _unauthorized("Use 'Authorization: Bearer <token>'.")
+    from loanapp.accounts.operations import user_for_token
+
+    user = user_for_token(token.strip())
+    if user is None:
+        return _unauthorized("The token is not valid.")
+    g.api_user = user
+    return None
+
+
+def _unauthorized(message: str) -> Any:
+    response = jsonify(message=message)
+    response.status_code = 401
+    response.headers["WWW-Authenticate"] = 'Bearer realm="api"'
+    return response
+
+
+def api_blueprint(name: str, import_name: str, url_prefix: str, description: str) -> Blueprint:
+    return Blueprint(name, import_name, url_prefix="/api/v1" + url_prefix, description=description)

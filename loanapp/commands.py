@@ -1,0 +1,78 @@
+"""Command-line tasks: ``flask --app loanapp <command>``."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from flask import Flask
+from sqlalchemy import select
+
+from loanapp.access import ROLES
+from loanapp.extensions import db
+
+# Demo accounts (documented in README.md). Demo data only: never seed these on a production database.
+DEMO_USERS = (
+    ("worker@demo.worktrain.org", "Maria Lopez", "worker", "worker-demo-pass"),
+    ("officer@demo.coopfed.org", "Dana Officer", "officer", "officer-demo-pass"),
+    ("staff@demo.worktrain.org", "Sam Staff", "staff", "staff-demo-pass"),
+    ("admin@demo.worktrain.org", "Alex Admin", "admin", "admin-demo-pass"),
+)
+
+
+@click.command("create-user")
+@click.argument("email")
+@click.option("--role", type=click.Choice(ROLES), required=True)
+@click.option("--name", "full_name", default="", help="The person's full name.")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+def create_user_command(email: str, role: str, full_name: str, password_stdin: bool) -> None:
+    """Create an account (officers, staff and admins are created here or by an admin)."""
+    from loanapp.accounts.operations import AccountError, create_user
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        user = create_user(email, password, role, full_name)
+    except AccountError as exc:
+        raise click.UsageError(f"{exc.field}: {exc.message}") from exc
+    db.session.commit()
+    click.echo(f"created user {user.id} {user.email} ({user.role})")
+
+
+@click.command("create-token")
+@click.argument("email")
+@click.option("--label", default="", help="What the token is for, e.g. 'core system export'.")
+def create_token_command(email: str, label: str) -> None:
+    """Issue a bearer API token for an account and print it once."""
+    from loanapp.accounts.models import User
+    from loanapp.accounts.operations import issue_token, normalise_email
+
+    user = db.session.scalar(select(User).where(User.email == normalise_email(email)))
+    if user is None:
+        raise click.UsageError(f"no account with email {email}")
+    token = issue_token(user, label)
+    db.session.commit()
+    click.echo(token)
+
+
+@click.command("seed-demo")
+def seed_demo_command() -> None:
+    """Seed the partnership's employers, programs and partners, and one demo user per role. Safe to rerun."""
+    from loanapp.accounts.models import User
+    from loanapp.accounts.operations import create_user
+    from loanapp.programs.reference import seed_reference_lists
+
+    added = seed_reference_lists()
+    click.echo(", ".join(f"{name}: {count} added" for name, count in added.items()))
+    for email, name, role, password in DEMO_USERS:
+        if db.session.scalar(select(User.id).where(User.email == email)) is None:
+            create_user(email, password, role, name)
+        click.echo(f"  {role:8} {email:32} password: {password}")
+    db.session.commit()
+
+
+def register(app: Flask) -> None:
+    for command in (create_user_command, create_token_command, seed_demo_command):
+        app.cli.add_command(command)

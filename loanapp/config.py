@@ -1,0 +1,79 @@
+"""Configuration: defaults in code, overrides from ``LOANAPP_*`` environment variables, tests pass a dict.
+
+``DATABASE_URL`` names the database (PostgreSQL in production); without it the app uses a SQLite file
+in the instance folder so a fresh clone runs with nothing else installed.
+"""
+
+from __future__ import annotations
+
+import os
+from decimal import Decimal
+from typing import Any
+
+DEV_SECRET_KEY = "dev-only-not-secret"
+
+
+class Defaults:
+    ENV = "development"  # "production" refuses the development secret key
+    SECRET_KEY = DEV_SECRET_KEY
+    SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = {"pool_pre_ping": True}
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False  # True in production (served over TLS)
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    PERMANENT_SESSION_LIFETIME = 60 * 60 * 8  # an officer's working day
+    WTF_CSRF_TIME_LIMIT = 60 * 60 * 8
+    MAX_CONTENT_LENGTH = 12 * 1024 * 1024  # uploads are limited per file below; this caps a request
+
+    BABEL_DEFAULT_LOCALE = "en"
+    LANGUAGES = ["en", "es"]
+    BABEL_DEFAULT_TIMEZONE = "America/New_York"
+    TIMEZONE = "America/New_York"
+
+    # Login throttling (stored in the database so every web process sees the same count).
+    LOGIN_MAX_FAILURES = 5
+    LOGIN_FAILURE_WINDOW_SECONDS = 15 * 60
+    LOGIN_MAX_FAILURES_PER_ADDRESS = 30
+
+    # JSON API and its OpenAPI document (flask-smorest).
+    API_TITLE = "Car Buyer Program API"
+    API_VERSION = "v1"
+    OPENAPI_VERSION = "3.0.3"
+
+    # Program limits for quotes and applications (the credit union's product sheet).
+    LOAN_MIN_AMOUNT = Decimal("1000.00")
+    LOAN_MAX_AMOUNT = Decimal("30000.00")
+    LOAN_MIN_TERM_MONTHS = 12
+    LOAN_MAX_TERM_MONTHS = 84
+    LOAN_MIN_RATE = Decimal("0.00")
+    LOAN_MAX_RATE = Decimal("18.00")
+
+
+def sqlalchemy_url(url: str) -> str:
+    """Accept the usual ``postgres://`` spellings and use psycopg 3 for them."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def load(app: Any, test_config: dict[str, Any] | None) -> None:
+    app.config.from_object(Defaults)
+    if test_config is None:
+        app.config.from_prefixed_env("LOANAPP")
+        if os.environ.get("DATABASE_URL"):
+            app.config["SQLALCHEMY_DATABASE_URI"] = os.environ["DATABASE_URL"]
+    else:
+        app.config.update(test_config)
+    app.config.setdefault(
+        "SQLALCHEMY_DATABASE_URI", "sqlite:///" + os.path.join(app.instance_path, "loanapp.sqlite")
+    )
+    app.config["SQLALCHEMY_DATABASE_URI"] = sqlalchemy_url(app.config["SQLALCHEMY_DATABASE_URI"])
+    if app.config["ENV"] == "production":
+        if app.config["SECRET_KEY"] in (None, "", DEV_SECRET_KEY):
+            raise RuntimeError(
+                "LOANAPP_SECRET_KEY must be set in production: the development key signs forgeable sessions"
+            )
+        app.config["SESSION_COOKIE_SECURE"] = True
+        app.config["REMEMBER_COOKIE_SECURE"] = True

@@ -1,0 +1,31 @@
+from __future__ import annotations
+
+from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
+from flask_login import current_user
+
+from loanapp.access import public, signed_in
+from loanapp.accounts.views import _safe_next
+from loanapp.home import landing as landing_data
+
+bp = Blueprint("home", __name__)
+
+
+@bp.route("/")
+@public
+def index():  # type: ignore[no-untyped-def]
+    return render_template("home/index.html")
+
+
+@bp.route("/language/<code>")
+@public
+def set_language(code: str):  # type: ignore[no-untyped-def]
+    if code in current_app.config["LANGUAGES"]:
+        session["lang"] = code
+    return redirect(_safe_next(request.args.get("next")) or url_for("home.index"))
+
+
+@bp.route("/home")
+@signed_in
+def landing():  # type: ignore[no-untyped-def]
+    role = current_user.role
+    return render_template(f"home/landing_{role}.html", **landing_data.for_user(current_user))

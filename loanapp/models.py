@@ -1,0 +1,14 @@
+"""Every table the app knows, imported in one place so Alembic and the app see the same schema."""
+
+from __future__ import annotations
+
+from sqlalchemy import MetaData
+
+from loanapp.accounts import models as accounts_models  # noqa: F401
+from loanapp.audit import models as audit_models  # noqa: F401
+from loanapp.extensions import db
+from loanapp.programs import models as programs_models  # noqa: F401
+
+
+def all_metadata() -> list[MetaData]:
+    return [db.metadata]

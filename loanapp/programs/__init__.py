@@ -1,0 +1,1 @@
+"""The partnership's reference lists: employers, training programs and referral partners."""
