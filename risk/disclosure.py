@@ -1,0 +1,157 @@
+"""Truth-in-Lending figures of a closed-end car loan (12 CFR 1026.18), from its terms.
+
+The principal is the note amount: the sum on which interest accrues and which the schedule
+amortises. A prepaid finance charge (a loan fee paid at closing or withheld from the proceeds) is
+part of the finance charge, so the amount financed is the principal less that charge, and the
+finance charge is the total of payments less the amount financed.
+
+The APR is the Appendix J actuarial rate (``risk.apr``) of the amount financed advanced on the
+contract date against the scheduled payments. The schedule charges a month's interest in the first
+period whatever its length, so a first period longer than a month shows an APR a little below the
+note rate, a shorter one a little above it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+from typing import NamedTuple
+
+from risk import validation
+from risk.amortization import Installment, schedule
+from risk.apr import annual_percentage_rate
+from risk.dates import add_months
+from risk.errors import InvalidTerms
+
+#: The APR is disclosed to two decimals, the customary precision (1026.22 allows any that is
+#: accurate to 1/8 point); rounded half-up.
+DISCLOSED_APR_PLACES = Decimal("0.01")
+#: Latest first payment, in months after the contract date: later is a typo, not a car loan.
+MAX_FIRST_PERIOD_MONTHS = 3
+
+
+class PaymentGroup(NamedTuple):
+    """A run of consecutive equal monthly payments, as the disclosure's payment schedule lists it."""
+
+    number_of_payments: int
+    amount: Decimal
+    first_due_date: dt.date
+
+    def describe(self) -> str:
+        """E.g. ``59 payments of $212.27 monthly beginning 2027-01-15``."""
+        if self.number_of_payments == 1:
+            return f"1 payment of ${self.amount:,} on {self.first_due_date.isoformat()}"
+        return (
+            f"{self.number_of_payments} payments of ${self.amount:,} monthly beginning {self.first_due_date.isoformat()}"
+        )
+
+
+@dataclass(frozen=True)
+class TruthInLending:
+    """The federal box of a closed-end loan disclosure, and what it was computed from.
+
+    Attributes
+    ----------
+    principal
+        The note amount (interest accrues on it).
+    prepaid_finance_charge
+        Finance charge paid at closing or withheld from the proceeds.
+    amount_financed
+        ``principal - prepaid_finance_charge``.
+    total_of_payments
+        Sum of all scheduled payments.
+    finance_charge
+        ``total_of_payments - amount_financed``.
+    annual_percentage_rate
+        The disclosed APR in percent, rounded half-up to two decimals.
+    annual_percentage_rate_exact
+        The actuarial APR before rounding (8 decimals).
+    note_rate
+        The contract interest rate in percent.
+    payment_groups
+        The payment schedule as runs of equal payments.
+    schedule
+        Every installment.
+    """
+
+    principal: Decimal
+    prepaid_finance_charge: Decimal
+    amount_financed: Decimal
+    total_of_payments: Decimal
+    finance_charge: Decimal
+    annual_percentage_rate: Decimal
+    annual_percentage_rate_exact: Decimal
+    note_rate: Decimal
+    payment_groups: tuple[PaymentGroup, ...]
+    schedule: tuple[Installment, ...]
+
+    @property
+    def payment_summary(self) -> str:
+        """The payment schedule in one line, e.g. ``59 payments of $212.27 monthly beginning ...``."""
+        return ", ".join(group.describe() for group in self.payment_groups)
+
+
+def group_payments(installments: list[Installment] | tuple[Installment, ...]) -> tuple[PaymentGroup, ...]:
+    """Runs of consecutive equal payments (installments must carry due dates)."""
+    groups: list[PaymentGroup] = []
+    for row in installments:
+        if row.due_date is None:
+            raise InvalidTerms("first_payment_date", "a payment schedule needs due dates")
+        if groups and groups[-1].amount == row.payment:
+            groups[-1] = groups[-1]._replace(number_of_payments=groups[-1].number_of_payments + 1)
+        else:
+            groups.append(PaymentGroup(1, row.payment, row.due_date))
+    return tuple(groups)
+
+
+def truth_in_lending(
+    principal: Decimal | int | str,
+    annual_rate: Decimal | int | str,
+    term_months: int,
+    contract_date: dt.date,
+    first_payment_date: dt.date,
+    prepaid_finance_charge: Decimal | int | str = Decimal("0"),
+) -> TruthInLending:
+    """Truth-in-Lending disclosure figures of a level-payment monthly loan.
+
+    Examples
+    --------
+    >>> tila = truth_in_lending(Decimal("10000.00"), Decimal("9.00"), 60, dt.date(2026, 12, 15), dt.date(2027, 1, 15))
+    >>> tila.amount_financed, tila.finance_charge, tila.total_of_payments, tila.annual_percentage_rate
+    (Decimal('10000.00'), Decimal('2455.05'), Decimal('12455.05'), Decimal('9.00'))
+    >>> tila.payment_summary
+    '59 payments of $207.58 monthly beginning 2027-01-15, 1 payment of $207.83 on 2031-12-15'
+    """
+    amount = validation.principal("principal", principal)
+    rate = validation.annual_rate("annual_rate", annual_rate)
+    contract = validation.date("contract_date", contract_date)
+    first = validation.date("first_payment_date", first_payment_date)
+    prepaid = validation.amount("prepaid_finance_charge", prepaid_finance_charge, allow_zero=True)
+    if first <= contract:
+        raise InvalidTerms("first_payment_date", "must be after the contract date")
+    if first > add_months(contract, MAX_FIRST_PERIOD_MONTHS):
+        raise InvalidTerms(
+            "first_payment_date", f"must be within {MAX_FIRST_PERIOD_MONTHS} months of the contract date"
+        )
+    if prepaid >= amount:
+        raise InvalidTerms("prepaid_finance_charge", "must be less than the principal")
+
+    rows = tuple(schedule(amount, rate, term_months, first))
+    amount_financed = amount - prepaid
+    total = sum((row.payment for row in rows), Decimal("0.00"))
+    exact_apr = annual_percentage_rate(
+        amount_financed, contract, [(row.due_date, row.payment) for row in rows if row.due_date is not None]
+    )
+    return TruthInLending(
+        principal=amount,
+        prepaid_finance_charge=prepaid,
+        amount_financed=amount_financed,
+        total_of_payments=total,
+        finance_charge=total - amount_financed,
+        annual_percentage_rate=exact_apr.quantize(DISCLOSED_APR_PLACES, rounding=ROUND_HALF_UP),
+        annual_percentage_rate_exact=exact_apr,
+        note_rate=rate,
+        payment_groups=group_payments(rows),
+        schedule=rows,
+    )
