@@ -6,6 +6,7 @@ import sys
 
 import click
 from flask import Flask
+from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from loanapp.access import ROLES
@@ -21,6 +22,7 @@ DEMO_USERS = (
 
 
 @click.command("create-user")
+@with_appcontext
 @click.argument("email")
 @click.option("--role", type=click.Choice(ROLES), required=True)
 @click.option("--name", "full_name", default="", help="The person's full name.")
@@ -42,6 +44,7 @@ def create_user_command(email: str, role: str, full_name: str, password_stdin: b
 
 
 @click.command("create-token")
+@with_appcontext
 @click.argument("email")
 @click.option("--label", default="", help="What the token is for, e.g. 'core system export'.")
 def create_token_command(email: str, label: str) -> None:
@@ -58,6 +61,7 @@ def create_token_command(email: str, label: str) -> None:
 
 
 @click.command("seed-demo")
+@with_appcontext
 def seed_demo_command() -> None:
     """Seed the partnership's employers, programs and partners, and one demo user per role. Safe to rerun."""
     from loanapp.accounts.models import User

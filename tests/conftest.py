@@ -101,20 +101,23 @@ def _rollback_each_test(request: pytest.FixtureRequest) -> Iterator[None]:
     app: Flask = request.getfixturevalue("app")
     from loanapp.extensions import db
 
+    # No app context stays pushed during the test: requests must not share one (Flask-Login and
+    # Flask-Babel cache per context), so the session swap lives on the ``db`` object itself.
     with app.app_context():
         connection = db.engine.connect()
-        outer = connection.begin()
-        original = db.session
-        db.session = db._make_scoped_session(
-            {"class_": _SessionOnTestConnection, "bind": connection, "join_transaction_mode": "create_savepoint"}
-        )
-        try:
-            yield
-        finally:
+    outer = connection.begin()
+    original = db.session
+    db.session = db._make_scoped_session(
+        {"class_": _SessionOnTestConnection, "bind": connection, "join_transaction_mode": "create_savepoint"}
+    )
+    try:
+        yield
+    finally:
+        with app.app_context():
             db.session.remove()
-            db.session = original
-            outer.rollback()
-            connection.close()
+        db.session = original
+        outer.rollback()
+        connection.close()
 
 
 @pytest.fixture
