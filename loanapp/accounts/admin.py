@@ -43,8 +43,9 @@ def users():  # type: ignore[no-untyped-def]
     status = 200
     if form.validate_on_submit():
         try:
-            user = create_user(form.email.data, form.password.data, form.role.data, form.full_name.data,
-                               actor=current_user)
+            user = create_user(
+                form.email.data, form.password.data, form.role.data, form.full_name.data, actor=current_user
+            )
         except AccountError as exc:
             getattr(form, exc.field).errors.append(exc.message)
             status = 422

@@ -5,8 +5,8 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from typing import Any
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from flask import current_app
 from sqlalchemy import func, select
@@ -121,7 +121,9 @@ def authenticate(email: str, password: str, address: str, policy: ThrottlePolicy
     ):
         count, oldest = _recent_failures(column, value, policy, reset)
         if count >= limit and oldest is not None:
-            retry = int((_aware(oldest) + timedelta(seconds=policy.window_seconds) - utcnow()).total_seconds())
+            retry = int(
+                (_aware(oldest) + timedelta(seconds=policy.window_seconds) - utcnow()).total_seconds()
+            )
             raise LoginThrottled(max(retry, 1))
     user = db.session.scalar(select(User).where(User.email == email))
     ok = check_password_hash(user.password_hash if user else _DUMMY_HASH, password)
@@ -143,7 +145,9 @@ def issue_token(user: User, label: str = "", *, actor: User | None = None) -> st
     row = ApiToken(user=user, token_hash=_token_digest(token), prefix=token[:12], label=label)
     db.session.add(row)
     db.session.flush()
-    record("api_token.issued", "user", user.id, actor=actor, details={"token_id": row.id, "prefix": row.prefix})
+    record(
+        "api_token.issued", "user", user.id, actor=actor, details={"token_id": row.id, "prefix": row.prefix}
+    )
     return token
 
 

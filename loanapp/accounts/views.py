@@ -43,7 +43,9 @@ def login():  # type: ignore[no-untyped-def]
     status = 200
     if form.validate_on_submit():
         try:
-            user = authenticate(form.email.data, form.password.data, request.remote_addr or "", throttle_policy())
+            user = authenticate(
+                form.email.data, form.password.data, request.remote_addr or "", throttle_policy()
+            )
         except LoginThrottled as exc:
             minutes = max(1, (exc.retry_after_seconds + 59) // 60)
             form.form_errors.append(

@@ -12,7 +12,9 @@ from loanapp.extensions import db
 
 def _plain(value: Any) -> Any:
     """JSON-safe details: money stays exact as a string, dates as ISO text."""
-    return json.loads(json.dumps(value, default=lambda v: str(v) if isinstance(v, Decimal) else v.isoformat()))
+    return json.loads(
+        json.dumps(value, default=lambda v: str(v) if isinstance(v, Decimal) else v.isoformat())
+    )
 
 
 def record(

@@ -19,8 +19,12 @@ def for_user(user: User) -> dict[str, Any]:
         data["partner_employers"] = db.session.scalars(
             select(Employer).where(Employer.partner.is_(True)).order_by(Employer.name)
         ).all()
-        data["training_programs"] = db.session.scalars(select(TrainingProgram).order_by(TrainingProgram.name)).all()
-        data["referral_partners"] = db.session.scalars(select(ReferralPartner).order_by(ReferralPartner.name)).all()
+        data["training_programs"] = db.session.scalars(
+            select(TrainingProgram).order_by(TrainingProgram.name)
+        ).all()
+        data["referral_partners"] = db.session.scalars(
+            select(ReferralPartner).order_by(ReferralPartner.name)
+        ).all()
     if user.role == "admin":
         data["users"] = db.session.scalars(select(User).order_by(User.role, User.email)).all()
         data["recent_events"] = db.session.scalars(

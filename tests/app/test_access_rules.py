@@ -13,7 +13,9 @@ PLACEHOLDER = {"int": "1", "string": "x", "path": "x", "default": "x"}
 
 
 def _fill(rule: str) -> str:
-    return re.sub(r"<(?:(\w+)(?:\([^)]*\))?:)?(\w+)>", lambda m: PLACEHOLDER.get(m.group(1) or "default", "1"), rule)
+    return re.sub(
+        r"<(?:(\w+)(?:\([^)]*\))?:)?(\w+)>", lambda m: PLACEHOLDER.get(m.group(1) or "default", "1"), rule
+    )
 
 
 def route_table(app: Flask) -> list[tuple[str, str, str, object]]:
@@ -24,7 +26,9 @@ def route_table(app: Flask) -> list[tuple[str, str, str, object]]:
             if url_rule.endpoint == "static":
                 continue
             for method in sorted((url_rule.methods or set()) - {"HEAD", "OPTIONS"}):
-                rows.append((_fill(url_rule.rule), method, url_rule.endpoint, rule_for(url_rule.endpoint, method)))
+                rows.append(
+                    (_fill(url_rule.rule), method, url_rule.endpoint, rule_for(url_rule.endpoint, method))
+                )
     return rows
 
 
@@ -61,7 +65,9 @@ def test_signed_in_user_is_refused_routes_of_other_roles(app: Flask, auth, clien
         if rule in (PUBLIC, SIGNED_IN) or role in rule:  # type: ignore[operator]
             continue
         response = client.open(path, method=method)
-        assert response.status_code == 403, f"{role}: {method} {path} ({endpoint}) answered {response.status_code}"
+        assert response.status_code == 403, (
+            f"{role}: {method} {path} ({endpoint}) answered {response.status_code}"
+        )
         checked += 1
     assert checked > 0
 
@@ -69,7 +75,7 @@ def test_signed_in_user_is_refused_routes_of_other_roles(app: Flask, auth, clien
 def test_api_write_with_only_a_session_cookie_is_refused(app: Flask, auth, client) -> None:  # type: ignore[no-untyped-def]
     """A JSON write must carry a bearer token: a browser cookie alone could be ridden by another site."""
     auth.login("admin")
-    for path, method, endpoint, rule in route_table(app):
+    for path, method, _endpoint, rule in route_table(app):
         if not path.startswith("/api/") or method == "GET" or rule == PUBLIC:
             continue
         assert client.open(path, method=method, json={}).status_code == 401, f"{method} {path}"

@@ -40,9 +40,14 @@ def test_wrong_password_unknown_user_and_disabled_user_get_the_same_answer(app: 
     assert answers == {True}
 
 
-def test_repeated_failures_throttle_the_account_even_with_the_right_password(app: Flask, client, users) -> None:  # type: ignore[no-untyped-def]
+def test_repeated_failures_throttle_the_account_even_with_the_right_password(
+    app: Flask, client, users
+) -> None:  # type: ignore[no-untyped-def]
     for _ in range(app.config["LOGIN_MAX_FAILURES"]):
-        assert client.post("/login", data={"email": "officer@example.org", "password": "nope-nope"}).status_code == 401
+        assert (
+            client.post("/login", data={"email": "officer@example.org", "password": "nope-nope"}).status_code
+            == 401
+        )
     response = client.post("/login", data={"email": "officer@example.org", "password": "officer-pass-123"})
     assert response.status_code == 429
     assert "Too many failed attempts" in response.get_data(as_text=True)
@@ -57,14 +62,17 @@ def test_throttle_counts_are_shared_by_separate_app_processes(app: Flask, users)
     """Two clients stand for two web processes: the count lives in the database, not in memory."""
     first, second = app.test_client(), app.test_client()
     for n in range(app.config["LOGIN_MAX_FAILURES"]):
-        (first if n % 2 else second).post("/login", data={"email": "staff@example.org", "password": "bad-bad-bad"})
+        (first if n % 2 else second).post(
+            "/login", data={"email": "staff@example.org", "password": "bad-bad-bad"}
+        )
     response = first.post("/login", data={"email": "staff@example.org", "password": "staff-pass-123"})
     assert response.status_code == 429
 
 
 def test_login_ignores_an_offsite_next_address(auth, client) -> None:  # type: ignore[no-untyped-def]
     response = client.post(
-        "/login?next=https://evil.example/steal", data={"email": "worker@example.org", "password": "worker-pass-123"}
+        "/login?next=https://evil.example/steal",
+        data={"email": "worker@example.org", "password": "worker-pass-123"},
     )
     assert response.headers["Location"].endswith("/home")
 
@@ -75,7 +83,9 @@ def test_logout_ends_the_session_and_is_audited(app: Flask, auth, client, users)
     auth.logout()
     assert client.get("/home").status_code == 302
     with app.app_context():
-        actions = db.session.scalars(select(AuditEvent.action).where(AuditEvent.actor_id == users["officer"])).all()
+        actions = db.session.scalars(
+            select(AuditEvent.action).where(AuditEvent.actor_id == users["officer"])
+        ).all()
     assert "user.signed_in" in actions and "user.signed_out" in actions
 
 
@@ -104,19 +114,31 @@ def test_a_bad_bearer_token_is_refused_with_json(client, users) -> None:  # type
 
 def test_admin_creates_an_officer_and_bad_input_rerenders_the_form(app: Flask, auth, client) -> None:  # type: ignore[no-untyped-def]
     auth.login("admin")
-    bad = client.post("/admin/users", data={"full_name": "", "email": "not-an-email", "role": "officer", "password": "short"})
+    bad = client.post(
+        "/admin/users",
+        data={"full_name": "", "email": "not-an-email", "role": "officer", "password": "short"},
+    )
     assert bad.status_code == 422
     text = bad.get_data(as_text=True)
     assert "This field is required." in text and "Invalid email address." in text
     good = client.post(
         "/admin/users",
-        data={"full_name": "Nia Officer", "email": "nia@coopfed.example", "role": "officer", "password": "long-enough-1"},
+        data={
+            "full_name": "Nia Officer",
+            "email": "nia@coopfed.example",
+            "role": "officer",
+            "password": "long-enough-1",
+        },
     )
     assert good.status_code == 302
     with app.app_context():
         user = db.session.scalar(select(User).where(User.email == "nia@coopfed.example"))
         assert user is not None and user.role == "officer"
-        event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "user.created", AuditEvent.entity_id == str(user.id)))
+        event = db.session.scalar(
+            select(AuditEvent).where(
+                AuditEvent.action == "user.created", AuditEvent.entity_id == str(user.id)
+            )
+        )
         assert event is not None and event.actor_label == "admin@example.org"
 
 
@@ -124,4 +146,9 @@ def test_admin_disables_an_account_and_it_can_no_longer_sign_in(app: Flask, auth
     auth.login("admin")
     assert client.post(f"/admin/users/{users['worker2']}/active").status_code == 302
     auth.logout()
-    assert client.post("/login", data={"email": "worker2@example.org", "password": "worker-pass-123"}).status_code == 401
+    assert (
+        client.post(
+            "/login", data={"email": "worker2@example.org", "password": "worker-pass-123"}
+        ).status_code
+        == 401
+    )

@@ -39,7 +39,9 @@ def test_unauthenticated_api_read_is_a_json_401(client, users) -> None:  # type:
 def test_field_errors_are_flattened_to_field_names() -> None:
     from loanapp.errors import flatten_field_errors
 
-    assert flatten_field_errors({"json": {"amount": ["Not a valid number."]}, "query": {"as_of": ["Bad."]}}) == {
+    assert flatten_field_errors(
+        {"json": {"amount": ["Not a valid number."]}, "query": {"as_of": ["Bad."]}}
+    ) == {
         "amount": ["Not a valid number."],
         "as_of": ["Bad."],
     }

@@ -9,8 +9,10 @@ from loanapp.programs.models import Employer, ReferralPartner, TrainingProgram
 
 
 def test_create_user_reads_the_password_from_stdin(app: Flask, runner) -> None:  # type: ignore[no-untyped-def]
-    result = runner.invoke(args=["create-user", "Kim@CoopFed.example", "--role", "officer", "--password-stdin"],
-                           input="a-long-password\n")
+    result = runner.invoke(
+        args=["create-user", "Kim@CoopFed.example", "--role", "officer", "--password-stdin"],
+        input="a-long-password\n",
+    )
     assert result.exit_code == 0, result.output
     with app.app_context():
         user = db.session.scalar(select(User).where(User.email == "kim@coopfed.example"))
@@ -18,7 +20,9 @@ def test_create_user_reads_the_password_from_stdin(app: Flask, runner) -> None: 
 
 
 def test_create_user_refuses_a_short_password_and_changes_nothing(app: Flask, runner) -> None:  # type: ignore[no-untyped-def]
-    result = runner.invoke(args=["create-user", "x@example.org", "--role", "staff", "--password-stdin"], input="short\n")
+    result = runner.invoke(
+        args=["create-user", "x@example.org", "--role", "staff", "--password-stdin"], input="short\n"
+    )
     assert result.exit_code != 0 and "at least 10 characters" in result.output
     with app.app_context():
         assert db.session.scalar(select(User).where(User.email == "x@example.org")) is None
@@ -28,7 +32,9 @@ def test_create_token_prints_a_token_that_works(app: Flask, runner, client, user
     result = runner.invoke(args=["create-token", "staff@example.org"])
     assert result.exit_code == 0
     token = result.output.strip()
-    assert client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}).get_json()["role"] == "staff"
+    assert (
+        client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}).get_json()["role"] == "staff"
+    )
 
 
 def test_seed_demo_is_safe_to_run_twice(app: Flask, runner) -> None:  # type: ignore[no-untyped-def]

@@ -15,8 +15,13 @@ def test_production_refuses_the_development_secret_key(tmp_path) -> None:  # typ
 
 
 def test_production_with_a_real_key_sets_secure_cookies(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    app = create_app({"ENV": "production", "SECRET_KEY": "s3cret-from-vault",
-                      "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/x.sqlite"})
+    app = create_app(
+        {
+            "ENV": "production",
+            "SECRET_KEY": "s3cret-from-vault",
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/x.sqlite",
+        }
+    )
     assert app.config["SESSION_COOKIE_SECURE"] is True
 
 

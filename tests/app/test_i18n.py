@@ -37,7 +37,9 @@ def _catalog_ids() -> set[str]:
     method_map = [("loanapp/**.py", "python"), ("templates/**.html", "jinja2")]
     keywords = {"_": None, "gettext": None, "ngettext": (1, 2), "_l": None, "lazy_gettext": None}
     found = set()
-    for _filename, _lineno, message, _comments, _context in extract_from_dir(ROOT, method_map, keywords=keywords):
+    for _filename, _lineno, message, _comments, _context in extract_from_dir(
+        ROOT, method_map, keywords=keywords
+    ):
         found.add(message if isinstance(message, str) else message[0])
     return found
 
@@ -45,7 +47,9 @@ def _catalog_ids() -> set[str]:
 def test_every_translatable_text_has_a_spanish_translation() -> None:
     with open(PO, "rb") as handle:
         catalog = read_po(handle)
-    translated = {m.id if isinstance(m.id, str) else m.id[0] for m in catalog if m.id and m.string and not m.fuzzy}
+    translated = {
+        m.id if isinstance(m.id, str) else m.id[0] for m in catalog if m.id and m.string and not m.fuzzy
+    }
     missing = sorted(_catalog_ids() - translated)
     assert missing == [], "run pybabel extract/update and translate these"
 
