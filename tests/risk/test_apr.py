@@ -335,7 +335,7 @@ def test_apr_has_at_least_four_decimals() -> None:
 
 @settings(max_examples=60, deadline=None)
 @given(
-    principal=st.integers(min_value=50_000, max_value=5_000_000),
+    principal=st.integers(min_value=500_000, max_value=5_000_000),
     rate_bp=st.integers(min_value=0, max_value=1800),
     term=st.integers(min_value=6, max_value=84),
     contract=st.dates(min_value=dt.date(2020, 1, 1), max_value=dt.date(2035, 12, 28)).filter(
@@ -345,6 +345,9 @@ def test_apr_has_at_least_four_decimals() -> None:
 def test_apr_of_fee_free_loan_with_regular_first_period_is_the_note_rate(
     principal: int, rate_bp: int, term: int, contract: dt.date
 ) -> None:
+    """Checked from $5,000: each month's interest is rounded to the cent, and that alone moves the
+    actuarial rate by up to about 1200 x 0.005 x n / (sum of balances), about 24 / principal points.
+    On small loans it shows: $500 at 0.01% for 6 months charges 0.00 interest, an APR of 0."""
     rate = Decimal(rate_bp) / 100
     rows = schedule(Decimal(principal) / 100, rate, term, add_months(contract, 1))
     apr = annual_percentage_rate(Decimal(principal) / 100, contract, [(r.due_date, r.payment) for r in rows])  # type: ignore[misc]
