@@ -42,9 +42,7 @@ class PaymentGroup(NamedTuple):
         """E.g. ``59 payments of $212.27 monthly beginning 2027-01-15``."""
         if self.number_of_payments == 1:
             return f"1 payment of ${self.amount:,} on {self.first_due_date.isoformat()}"
-        return (
-            f"{self.number_of_payments} payments of ${self.amount:,} monthly beginning {self.first_due_date.isoformat()}"
-        )
+        return f"{self.number_of_payments} payments of ${self.amount:,} monthly beginning {self.first_due_date.isoformat()}"
 
 
 @dataclass(frozen=True)
