@@ -53,7 +53,7 @@ import numpy.typing as npt
 
 from risk import validation
 from risk.errors import APRError, InvalidTerms
-from risk.money import D
+from risk.money import D, MoneyError
 
 UnitPeriod = Literal["week", "2week", "semimonth", "4week", "month", "2month", "quarter", "year"]
 Payment = tuple[dt.date, Decimal]
@@ -394,6 +394,10 @@ def annual_percentage_rates(
 
     The three sequences run in parallel, one entry per loan. An error names the first bad loan.
     """
+    if not len(amounts_financed) == len(advance_dates) == len(payment_lists):
+        raise InvalidTerms("payments", "amounts financed, advance dates and payment lists differ in length")
+    if not payment_lists:
+        return []
     batch = _prepare(amounts_financed, advance_dates, payment_lists)
     factors = _factors(batch, unit_period)
     rates = _solve(batch, factors)
@@ -458,4 +462,13 @@ def within_tolerance(disclosed: Decimal, actual: Decimal, irregular: bool = Fals
     (True, False)
     """
     limit = IRREGULAR_TOLERANCE if irregular else REGULAR_TOLERANCE
-    return abs(D(disclosed) - D(actual)) <= limit
+    return abs(_percent("disclosed", disclosed) - _percent("actual", actual)) <= limit
+
+
+def _percent(field: str, value: object) -> Decimal:
+    if isinstance(value, bool) or not isinstance(value, Decimal | int | str):
+        raise InvalidTerms(field, f"must be a percentage as Decimal, int or str, not {type(value).__name__}")
+    try:
+        return D(value)
+    except MoneyError as exc:
+        raise InvalidTerms(field, f"not a percentage: {value!r}") from exc

@@ -370,3 +370,13 @@ def test_within_tolerance_is_an_eighth_or_a_quarter_point_inclusive(
     disclosed: str, actual: str, irregular: bool, ok: bool
 ) -> None:
     assert within_tolerance(Decimal(disclosed), Decimal(actual), irregular=irregular) is ok
+
+
+def test_within_tolerance_refuses_floats() -> None:
+    with pytest.raises(InvalidTerms) as excinfo:
+        within_tolerance(9.75, Decimal("9.625"))  # type: ignore[arg-type]
+    assert excinfo.value.field == "disclosed"
+
+
+def test_batch_of_no_loans_is_empty() -> None:
+    assert annual_percentage_rates([], [], []) == []
