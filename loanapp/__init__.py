@@ -8,6 +8,7 @@ from typing import Any
 from flask import Flask
 
 from loanapp import config
+from loanapp.jsonio import ExactJSONProvider
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -19,6 +20,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         template_folder=os.path.join(ROOT, "templates"),
         static_folder="static",
     )
+    app.json = ExactJSONProvider(app)
     config.load(app, test_config)
     os.makedirs(app.instance_path, exist_ok=True)
     register_extensions(app)
@@ -60,12 +62,15 @@ def register_blueprints(app: Flask) -> None:
     from loanapp.api.views import blp as api_me_blp
     from loanapp.extensions import api, csrf
     from loanapp.home.views import bp as home_bp
+    from loanapp.quotes.views import blp as quotes_blp
+    from loanapp.quotes.views import bp as quotes_bp
 
     app.register_blueprint(home_bp)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(api_docs_bp)
-    for blueprint in (api_me_blp,):
+    app.register_blueprint(quotes_bp)
+    for blueprint in (api_me_blp, quotes_blp):
         # JSON writes authenticate with bearer tokens only (see api.core), so CSRF tokens do not apply.
         csrf.exempt(blueprint)
         api.register_blueprint(blueprint)

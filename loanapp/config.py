@@ -48,6 +48,9 @@ class Defaults:
     LOAN_MAX_TERM_MONTHS = 84
     LOAN_MIN_RATE = Decimal("0.00")
     LOAN_MAX_RATE = Decimal("18.00")
+    LOAN_MAX_PREPAID_FINANCE_CHARGE = Decimal("500.00")  # loan fees paid at closing
+    # The rate a worker's own estimate uses; the officer sets the actual rate in the decision.
+    QUOTE_STANDARD_RATE = Decimal("8.99")
 
 
 def sqlalchemy_url(url: str) -> str:

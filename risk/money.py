@@ -19,7 +19,7 @@ class MoneyError(ValueError):
 
 def D(value: Decimal | int | str) -> Decimal:
     """Build a ``Decimal`` from an int, a string or a Decimal; never from a float."""
-    if isinstance(value, bool) or isinstance(value, float):
+    if isinstance(value, bool | float):
         raise MoneyError(f"refusing {type(value).__name__} {value!r}: use a string or Decimal")
     if isinstance(value, Decimal):
         result = value

@@ -1,9 +1,13 @@
 from __future__ import annotations
 
+import json
+from decimal import Decimal
 from typing import Any
 
 from flask import g, jsonify, request
 from flask_smorest import Api, Blueprint
+from marshmallow import missing
+from webargs.flaskparser import FlaskParser, is_json_request
 
 
 class ProgramApi(Api):  # type: ignore[misc]
@@ -42,5 +46,18 @@ def _unauthorized(message: str) -> Any:
     return response
 
 
-def api_blueprint(name: str, import_name: str, url_prefix: str, description: str) -> Blueprint:
-    return Blueprint(name, import_name, url_prefix="/api/v1" + url_prefix, description=description)
+class ExactParser(FlaskParser):  # type: ignore[misc]
+    """webargs reads JSON with the standard library; here numbers become Decimal, never float."""
+
+    def _raw_load_json(self, req: Any) -> Any:
+        if not is_json_request(req):
+            return missing
+        return json.loads(req.get_data(cache=True), parse_float=Decimal)
+
+
+class ApiBlueprint(Blueprint):  # type: ignore[misc]
+    ARGUMENTS_PARSER = ExactParser()
+
+
+def api_blueprint(name: str, import_name: str, url_prefix: str, description: str) -> ApiBlueprint:
+    return ApiBlueprint(name, import_name, url_prefix="/api/v1" + url_prefix, description=description)

@@ -1,0 +1,130 @@
+"""Charts drawn on the server as SVG: no chart library, no script, nothing from another origin.
+
+Amounts arrive as Decimal; converting them to float here only places pixels, it never feeds a figure
+that is stored or shown as money (labels are formatted from the Decimals themselves).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from markupsafe import Markup, escape
+
+Number = Decimal | int | float
+
+
+@dataclass(frozen=True)
+class Series:
+    label: str
+    values: Sequence[Number | None]
+    css_class: str = "series-1"
+
+
+@dataclass(frozen=True)
+class Band:
+    """A shaded range between two lines (e.g. the 5th to 95th percentile of a projection)."""
+
+    label: str
+    low: Sequence[Number]
+    high: Sequence[Number]
+    css_class: str = "band-1"
+
+
+@dataclass(frozen=True)
+class Chart:
+    title: str
+    x_labels: Sequence[str]
+    series: Sequence[Series] = ()
+    bands: Sequence[Band] = ()
+    y_format: Callable[[Decimal], str] = lambda v: f"{v:,.0f}"
+    width: int = 640
+    height: int = 260
+    bars: bool = False
+    notes: Sequence[str] = field(default_factory=tuple)
+
+
+_LEFT, _RIGHT, _TOP, _BOTTOM = 72, 12, 28, 40
+
+
+def _nice_ceiling(value: float) -> float:
+    if value <= 0:
+        return 1.0
+    magnitude = 10 ** (len(str(int(value))) - 1)
+    for step in (1, 2, 2.5, 5, 10):
+        if value <= step * magnitude:
+            return step * magnitude
+    return 10 * magnitude
+
+
+def render(chart: Chart) -> Markup:
+    """The chart as an accessible inline SVG (role img, title, and a text summary per series)."""
+    values = [float(v) for s in chart.series for v in s.values if v is not None]
+    values += [float(v) for b in chart.bands for v in (*b.low, *b.high)]
+    low = min([0.0, *values])
+    high = _nice_ceiling(max([1.0, *values]))
+    n = max(len(chart.x_labels), 1)
+    plot_w = chart.width - _LEFT - _RIGHT
+    plot_h = chart.height - _TOP - _BOTTOM
+
+    def x_at(i: int) -> float:
+        return _LEFT + (plot_w * (i + 0.5) / n if chart.bars else (plot_w * i / max(n - 1, 1)))
+
+    def y_at(v: float) -> float:
+        return _TOP + plot_h * (1 - (v - low) / ((high - low) or 1))
+
+    parts = [
+        f'<svg class="chart" viewBox="0 0 {chart.width} {chart.height}" role="img" '
+        f'aria-label="{escape(chart.title)}" xmlns="http://www.w3.org/2000/svg">',
+        f"<title>{escape(chart.title)}</title>",
+    ]
+    for k in range(5):
+        v = low + (high - low) * k / 4
+        y = y_at(v)
+        parts.append(
+            f'<line class="grid" x1="{_LEFT}" x2="{chart.width - _RIGHT}" y1="{y:.1f}" y2="{y:.1f}"/>'
+        )
+        label = chart.y_format(Decimal(str(round(v, 2))))
+        parts.append(
+            f'<text class="axis" x="{_LEFT - 6}" y="{y + 4:.1f}" text-anchor="end">{escape(label)}</text>'
+        )
+    every = max(1, n // 8)
+    for i, label in enumerate(chart.x_labels):
+        if i % every == 0 or i == n - 1:
+            parts.append(
+                f'<text class="axis" x="{x_at(i):.1f}" y="{chart.height - _BOTTOM + 16}" '
+                f'text-anchor="middle">{escape(label)}</text>'
+            )
+    for band in chart.bands:
+        upper = " ".join(f"{x_at(i):.1f},{y_at(float(v)):.1f}" for i, v in enumerate(band.high))
+        lower = " ".join(
+            f"{x_at(i):.1f},{y_at(float(v)):.1f}" for i, v in reversed(list(enumerate(band.low)))
+        )
+        parts.append(f'<polygon class="{escape(band.css_class)}" points="{upper} {lower}"/>')
+    for s_index, series in enumerate(chart.series):
+        if chart.bars:
+            width = plot_w / n / (len(chart.series) + 0.5)
+            for i, v in enumerate(series.values):
+                if v is None:
+                    continue
+                x = x_at(i) - width * len(chart.series) / 2 + width * s_index
+                top, base = y_at(max(float(v), 0.0)), y_at(min(float(v), 0.0))
+                parts.append(
+                    f'<rect class="{escape(series.css_class)}" x="{x:.1f}" y="{top:.1f}" '
+                    f'width="{width:.1f}" height="{max(base - top, 0.5):.1f}"/>'
+                )
+        else:
+            points = " ".join(
+                f"{x_at(i):.1f},{y_at(float(v)):.1f}" for i, v in enumerate(series.values) if v is not None
+            )
+            parts.append(f'<polyline class="{escape(series.css_class)}" fill="none" points="{points}"/>')
+    legend_x = _LEFT
+    for item in [*chart.bands, *chart.series]:
+        parts.append(
+            f'<rect class="{escape(item.css_class)}" x="{legend_x}" y="8" width="12" height="12"/>'
+            f'<text class="legend" x="{legend_x + 16}" y="18">{escape(item.label)}</text>'
+        )
+        legend_x += 24 + 7 * len(item.label)
+    parts.append("</svg>")
+    return Markup("".join(parts))
