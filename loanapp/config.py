@@ -49,6 +49,13 @@ class Defaults:
     LOAN_MIN_RATE = Decimal("0.00")
     LOAN_MAX_RATE = Decimal("18.00")
     LOAN_MAX_PREPAID_FINANCE_CHARGE = Decimal("500.00")  # loan fees paid at closing
+    # Loan-loss reserve policy (reserve.ReservePolicy): share of principal committed at booking; claims
+    # paid up to a share of the loss and optionally an amount; pooled = claims may draw on available.
+    RESERVE_COMMITMENT_SHARE = Decimal("0.15")
+    RESERVE_CLAIM_CAP_SHARE = Decimal("1.00")
+    RESERVE_CLAIM_CAP_AMOUNT: Decimal | None = None
+    RESERVE_POOLED = True
+
     # The rate a worker's own estimate uses; the officer sets the actual rate in the decision.
     QUOTE_STANDARD_RATE = Decimal("8.99")
 

@@ -8,7 +8,9 @@ from loanapp.accounts import models as accounts_models  # noqa: F401
 from loanapp.audit import models as audit_models  # noqa: F401
 from loanapp.extensions import db
 from loanapp.programs import models as programs_models  # noqa: F401
+from reserve import schema as reserve_schema
 
 
 def all_metadata() -> list[MetaData]:
-    return [db.metadata]
+    """The app's tables and the reserve ledger's, which live on reserve/'s own MetaData (no Flask there)."""
+    return [db.metadata, reserve_schema.metadata]

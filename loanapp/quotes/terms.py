@@ -7,7 +7,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
 
@@ -83,11 +82,6 @@ class ProgramLimits:
                 "prepaid_finance_charge",
                 _("Loan fees are at most %(amount)s.", amount=show_money(self.max_prepaid_finance_charge)),
             )
-
-
-def business_date(zone: str = "America/New_York") -> dt.date:
-    """Today where the credit union is, not where the server's clock is."""
-    return dt.datetime.now(ZoneInfo(zone)).date()
 
 
 def quote(

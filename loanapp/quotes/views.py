@@ -14,10 +14,11 @@ from flask_smorest import abort
 from loanapp import charts
 from loanapp.access import public
 from loanapp.api.core import api_blueprint
+from loanapp.clock import business_date
 from loanapp.formatting import money as show_money
 from loanapp.quotes.forms import QuoteForm
 from loanapp.quotes.schemas import QuoteRequestSchema, QuoteSchema
-from loanapp.quotes.terms import ProgramLimits, business_date, quote
+from loanapp.quotes.terms import ProgramLimits, quote
 from risk.disclosure import TruthInLending
 from risk.errors import InvalidTerms
 
@@ -52,7 +53,7 @@ class Quotes(MethodView):
                 amount_financed=terms["amount_financed"],
                 annual_rate=terms["annual_rate"],
                 term_months=terms["term_months"],
-                contract_date=terms["contract_date"] or business_date(current_app.config["TIMEZONE"]),
+                contract_date=terms["contract_date"] or business_date(),
                 first_payment_date=terms["first_payment_date"],
                 prepaid_finance_charge=terms["prepaid_finance_charge"] or Decimal("0.00"),
             )
@@ -87,7 +88,7 @@ def page():  # type: ignore[no-untyped-def]
                 amount_financed=form.amount_financed.data,
                 annual_rate=rate,
                 term_months=form.term_months.data,
-                contract_date=business_date(config["TIMEZONE"]),
+                contract_date=business_date(),
             )
         except InvalidTerms as exc:
             form.error_for(exc.field, exc.message)
