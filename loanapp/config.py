@@ -59,6 +59,26 @@ class Defaults:
     # The rate a worker's own estimate uses; the officer sets the actual rate in the decision.
     QUOTE_STANDARD_RATE = Decimal("8.99")
 
+    # Applications: uploads (stored outside the web root; default <instance>/uploads), drafts,
+    # employment verification, and the program's underwriting rules (they flag; the officer decides).
+    UPLOAD_FOLDER: str | None = None
+    UPLOAD_MAX_BYTES = 5 * 1024 * 1024
+    APPLICATION_DRAFT_DAYS = 30
+    APPLICATION_QUEUE_PAGE_SIZE = 25
+    VERIFICATION_VALID_DAYS = 30  # an older verification must be redone before booking
+    UNDERWRITING_MIN_HOURS_PER_WEEK = Decimal("20")
+    UNDERWRITING_MAX_PTI = Decimal("20.00")  # percent of monthly gross income
+    UNDERWRITING_MAX_DTI = Decimal("50.00")
+    UNDERWRITING_MAX_LTV = Decimal("120.00")
+    UNDERWRITING_MIN_MONTHLY_INCOME = Decimal("1500.00")
+    # By vehicle, newest first: [max age in years, max mileage, max amount, max term in months].
+    UNDERWRITING_VEHICLE_TIERS: list[list[Any]] = [
+        [4, 60000, "25000.00", 72],
+        [8, 100000, "18000.00", 60],
+        [12, 150000, "12000.00", 48],
+        [99, 10000000, "8000.00", 36],
+    ]
+
 
 def sqlalchemy_url(url: str) -> str:
     """Accept the usual ``postgres://`` spellings and use psycopg 3 for them."""

@@ -1,0 +1,1 @@
+"""Applications: a worker applies online, an officer verifies employment and decides, the worker answers."""
