@@ -60,17 +60,26 @@ def register_blueprints(app: Flask) -> None:
     from loanapp.accounts.views import bp as accounts_bp
     from loanapp.api.docs import bp as api_docs_bp
     from loanapp.api.views import blp as api_me_blp
+    from loanapp.applications.api import blp as applications_api_blp
+    from loanapp.applications.routes import bp as applications_bp
     from loanapp.extensions import api, csrf
     from loanapp.home.views import bp as home_bp
+    from loanapp.loans.api import blp as loans_api_blp
+    from loanapp.loans.views import bp as loans_bp
     from loanapp.quotes.views import blp as quotes_blp
     from loanapp.quotes.views import bp as quotes_bp
+    from loanapp.reserve_admin.api import blp as reserve_blp
+    from loanapp.reserve_admin.views import bp as reserve_bp
 
     app.register_blueprint(home_bp)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(api_docs_bp)
     app.register_blueprint(quotes_bp)
-    for blueprint in (api_me_blp, quotes_blp):
+    app.register_blueprint(reserve_bp)
+    app.register_blueprint(applications_bp)
+    app.register_blueprint(loans_bp)
+    for blueprint in (api_me_blp, quotes_blp, reserve_blp, applications_api_blp, loans_api_blp):
         # JSON writes authenticate with bearer tokens only (see api.core), so CSRF tokens do not apply.
         csrf.exempt(blueprint)
         api.register_blueprint(blueprint)

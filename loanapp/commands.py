@@ -78,5 +78,7 @@ def seed_demo_command() -> None:
 
 
 def register(app: Flask) -> None:
-    for command in (create_user_command, create_token_command, seed_demo_command):
+    from loanapp.reserve_admin.commands import reserve_check_command
+
+    for command in (reserve_check_command, create_user_command, create_token_command, seed_demo_command):
         app.cli.add_command(command)

@@ -1,0 +1,135 @@
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+from loanapp.api.fields import Money
+from reserve import TransactionKind
+
+
+class AsOfSchema(Schema):
+    as_of = fields.Date(load_default=None, metadata={"description": "Effective date; defaults to today."})
+
+
+class PositionSchema(Schema):
+    as_of = fields.Date()
+    balance = Money(allow_zero=True)
+    available = Money(allow_zero=True)
+    committed = Money(allow_zero=True)
+    deposits = Money(allow_zero=True)
+    claims_paid = Money(allow_zero=True)
+    claims_pending = Money(allow_zero=True)
+    claims_pending_count = fields.Integer()
+    recoveries = Money(allow_zero=True)
+    interest = Money(allow_zero=True)
+    outstanding_principal = Money(allow_zero=True)
+    coverage = fields.Decimal(
+        as_string=True, allow_none=True, metadata={"description": "available ÷ outstanding"}
+    )
+
+
+class PostingSchema(Schema):
+    account_code = fields.String()
+    account_kind = fields.String()
+    amount = fields.Decimal(as_string=True, metadata={"description": "positive into the account"})
+    loan_id = fields.Integer(allow_none=True)
+
+
+class TransactionSchema(Schema):
+    id = fields.Integer()
+    kind = fields.String()
+    effective_date = fields.Date()
+    recorded_at = fields.DateTime()
+    actor_id = fields.Integer()
+    memo = fields.String()
+    loan_id = fields.Integer(allow_none=True)
+    claim_id = fields.Integer(allow_none=True)
+    reverses_id = fields.Integer(allow_none=True)
+    reversed_by_id = fields.Integer(allow_none=True)
+    postings = fields.List(fields.Nested(PostingSchema))
+
+
+class JournalQuerySchema(Schema):
+    date_from = fields.Date(load_default=None)
+    date_to = fields.Date(load_default=None)
+    kind = fields.String(load_default=None, validate=validate.OneOf([k.value for k in TransactionKind]))
+    loan_id = fields.Integer(load_default=None, validate=validate.Range(min=1))
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
+    per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
+
+
+class JournalPageSchema(Schema):
+    items = fields.List(fields.Nested(TransactionSchema))
+    page = fields.Integer()
+    per_page = fields.Integer()
+    total = fields.Integer()
+    pages = fields.Integer()
+
+
+class DepositSchema(Schema):
+    funder = fields.String(required=True, validate=validate.Length(min=1, max=120))
+    grant = fields.String(required=True, validate=validate.Length(min=1, max=120))
+    amount = Money(required=True)
+    received_on = fields.Date(required=True)
+    memo = fields.String(load_default="", validate=validate.Length(max=500))
+
+
+class ClaimEventSchema(Schema):
+    kind = fields.String()
+    status = fields.String()
+    on_date = fields.Date()
+    actor_id = fields.Integer()
+    recorded_at = fields.DateTime()
+    transaction_id = fields.Integer(allow_none=True)
+    cap = Money(allow_zero=True, allow_none=True)
+    paid = Money(allow_zero=True, allow_none=True)
+    note = fields.String()
+
+
+class ClaimSchema(Schema):
+    id = fields.Integer()
+    loan_id = fields.Integer()
+    status = fields.String()
+    charged_off_on = fields.Date()
+    balance_at_charge_off = Money(allow_zero=True)
+    allowed_costs = Money(allow_zero=True)
+    collateral_proceeds = Money(allow_zero=True)
+    loss = Money(allow_zero=True)
+    paid = Money(allow_zero=True)
+    shortfall = Money(allow_zero=True)
+    filed_by = fields.Integer()
+    memo = fields.String()
+    events = fields.List(fields.Nested(ClaimEventSchema))
+
+
+class ClaimQuerySchema(Schema):
+    status = fields.String(load_default=None, validate=validate.OneOf(["pending", "paid", "rejected"]))
+    loan_id = fields.Integer(load_default=None, validate=validate.Range(min=1))
+
+
+class NewClaimSchema(Schema):
+    loan_id = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+    charged_off_on = fields.Date(required=True)
+    balance_at_charge_off = Money(required=True)
+    allowed_costs = Money(allow_zero=True, load_default=None)
+    collateral_proceeds = Money(allow_zero=True, load_default=None)
+    memo = fields.String(load_default="", validate=validate.Length(max=500))
+
+
+class ClaimDecisionSchema(Schema):
+    decision = fields.String(required=True, validate=validate.OneOf(["approve", "reject"]))
+    effective_date = fields.Date(load_default=None, metadata={"description": "Defaults to today."})
+    note = fields.String(
+        load_default="", validate=validate.Length(max=500), metadata={"description": "Required to reject."}
+    )
+
+
+class RecoverySchema(Schema):
+    claim_id = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+    amount = Money(required=True)
+    received_on = fields.Date(required=True)
+    memo = fields.String(load_default="", validate=validate.Length(max=500))
+
+
+class ReversalSchema(Schema):
+    reason = fields.String(required=True, validate=validate.Length(min=3, max=500))
+    effective_date = fields.Date(load_default=None, metadata={"description": "Defaults to today."})
