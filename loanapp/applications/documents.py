@@ -99,7 +99,7 @@ def path_of(folder: str, stored_name: str) -> str:
     """The stored file's path; a stored name is ours, but check it stays inside the folder anyway."""
     root = os.path.realpath(folder)
     path = os.path.realpath(os.path.join(root, stored_name))
-    if os.path.dirname(path) != root:
+    if os.path.dirname(path) != root or not os.path.isfile(path):
         raise FileNotFoundError(stored_name)
     return path
 

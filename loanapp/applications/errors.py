@@ -60,11 +60,11 @@ class NotAnApplicant(ApplicationError):
         super().__init__(_l("Only worker accounts can apply. Sign out to apply as a worker."))
 
 
-class DocumentRefused(ApplicationError):
-    status = 422
+class DocumentRefused(InvalidApplication):
+    """An upload that is not accepted (name, size, or contents that do not match the name)."""
 
     def __init__(self, message: Any) -> None:
-        super().__init__(message, {"file": [message]})
+        super().__init__({"file": [message]}, message)
 
 
 class VerificationMissing(ApplicationError):

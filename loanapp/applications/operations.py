@@ -236,6 +236,7 @@ def submit_application(
     new_account: NewAccount | None,
     submission_key: str,
     draft_token: str | None = None,
+    document: Upload | None = None,
     now: datetime | None = None,
 ) -> Submitted:
     """Create the application (and the worker's account when they have none).
@@ -255,6 +256,12 @@ def submit_application(
     errors = check_application(data, today=today, limits=program_limits(), lists=managed_lists())
     if applicant is None:
         errors.update(_check_new_account(new_account))
+    checked = None
+    if document is not None:
+        try:
+            checked = _check_upload(document)
+        except InvalidApplication as refused:
+            errors.update(refused.errors)
     if errors:
         raise InvalidApplication(errors)
     if applicant is not None:
@@ -288,6 +295,8 @@ def submit_application(
                     "employment_status": application.employment_status,
                 },
             )
+            if document is not None and checked is not None:
+                _attach(application, document.kind, checked, applicant)
             discard_drafts(draft_token, applicant)
     except IntegrityError:
         # The same key committed by a concurrent twin (a double click): answer with its application.
@@ -296,6 +305,16 @@ def submit_application(
             raise
         return Submitted(twin, created=False)
     return Submitted(application, created=True)
+
+
+def check_answers(
+    data: ApplicationInput, *, new_account: NewAccount | None = None, signed_in: bool = True
+) -> dict[str, list[Any]]:
+    """The rules' messages for these answers (for a form that also has unparsable fields)."""
+    errors = check_application(data, today=business_date(), limits=program_limits(), lists=managed_lists())
+    if not signed_in:
+        errors.update(_check_new_account(new_account))
+    return errors
 
 
 def _check_new_account(account: NewAccount | None) -> dict[str, list[Any]]:
@@ -368,20 +387,26 @@ def _new_application(
 # --- documents -------------------------------------------------------------------------------------
 
 
-def add_document(
-    application: Application, *, kind: str, filename: str | None, stream: IO[bytes], actor: User
-) -> ApplicationDocument:
-    """Check and store an upload; a needs-documents application whose requests are met goes back to review."""
-    if kind not in DOCUMENT_KINDS:
+@dataclass(frozen=True)
+class Upload:
+    """A file as the request carried it: what the worker says it is, its name, and its bytes."""
+
+    kind: str
+    filename: str | None
+    stream: IO[bytes]
+
+
+def _check_upload(upload: Upload) -> documents.CheckedFile:
+    if upload.kind not in DOCUMENT_KINDS:
         raise InvalidApplication({"document_kind": [_l("Choose what kind of document this is.")]})
-    if Status(application.status) in states.FINAL:
-        raise InvalidApplication(
-            {"file": [_l("This application is closed; documents can no longer be added.")]},
-            _l("This application is closed; documents can no longer be added."),
-        )
-    config = current_app.config
-    checked = documents.check_file(filename, stream, int(config["UPLOAD_MAX_BYTES"]))
-    folder = documents.upload_folder(config, current_app.instance_path)
+    return documents.check_file(upload.filename, upload.stream, int(current_app.config["UPLOAD_MAX_BYTES"]))
+
+
+def _attach(
+    application: Application, kind: str, checked: documents.CheckedFile, actor: User
+) -> ApplicationDocument:
+    """Write the file, then its row; if the row cannot be written the file goes too."""
+    folder = documents.upload_folder(current_app.config, current_app.instance_path)
     stored_name = documents.store(folder, checked)
     try:
         with savepoint():
@@ -408,9 +433,17 @@ def add_document(
             if application.status == Status.NEEDS_DOCUMENTS and _requests_met(application):
                 _move(application, Status.IN_REVIEW, actor, {"reason": "requested documents received"})
     except BaseException:
-        documents.remove(folder, stored_name)  # no row, no file
+        documents.remove(folder, stored_name)
         raise
     return document
+
+
+def add_document(application: Application, *, upload: Upload, actor: User) -> ApplicationDocument:
+    """Check and store an upload; a needs-documents application whose requests are met goes back to review."""
+    if Status(application.status) in states.FINAL:
+        message = _l("This application is closed; documents can no longer be added.")
+        raise InvalidApplication({"file": [message]}, message)
+    return _attach(application, upload.kind, _check_upload(upload), actor)
 
 
 def _requests_met(application: Application) -> bool:

@@ -46,7 +46,10 @@ class Loan(db.Model):  # type: ignore[name-defined,misc]
         CheckConstraint("amount_financed > 0", name="amount_financed_positive"),
         CheckConstraint("prepaid_finance_charge >= 0", name="prepaid_finance_charge_not_negative"),
         CheckConstraint("finance_charge >= 0", name="finance_charge_not_negative"),
-        CheckConstraint("total_of_payments = amount_financed + finance_charge", name="totals_foot"),
+        # Within half a cent rather than "=": SQLite keeps NUMERIC as binary floating point.
+        CheckConstraint(
+            "abs(total_of_payments - amount_financed - finance_charge) < 0.005", name="totals_foot"
+        ),
         CheckConstraint("apr >= 0", name="apr_not_negative"),
         CheckConstraint("reserve_commitment > 0", name="reserve_commitment_positive"),
         CheckConstraint("version >= 1", name="version_positive"),
@@ -109,7 +112,7 @@ class LoanInstallment(db.Model):  # type: ignore[name-defined,misc]
         CheckConstraint("payment > 0", name="payment_positive"),
         CheckConstraint("interest >= 0", name="interest_not_negative"),
         CheckConstraint("principal >= 0", name="principal_not_negative"),
-        CheckConstraint("payment = interest + principal", name="payment_splits"),
+        CheckConstraint("abs(payment - interest - principal) < 0.005", name="payment_splits"),
         CheckConstraint("balance >= 0", name="balance_not_negative"),
     )
 
