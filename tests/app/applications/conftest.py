@@ -36,7 +36,9 @@ def training_program_id(name: str = "Machine Operator Program") -> int:
 
 def answers(**overrides: Any) -> dict[str, Any]:
     """A complete, valid application as typed values (what a form or schema hands the operation)."""
-    today = date.today()
+    from loanapp.clock import business_date
+
+    today = business_date()
     data: dict[str, Any] = {
         "first_name": "Ana",
         "last_name": "Reyes",
@@ -127,7 +129,7 @@ def verify(application: Any, officer: Any, **overrides: Any) -> Any:
         "outcome": "verified",
         "verified_on": business_date(),
         "employer_id": employer_id(),
-        "start_date": date.today() + timedelta(days=14),
+        "start_date": business_date() + timedelta(days=14),
         "hourly_wage": Decimal("13.50"),
         "hours_per_week": Decimal("40"),
     }

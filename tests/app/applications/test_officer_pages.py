@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-from decimal import Decimal
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -50,7 +49,7 @@ def test_queue_lists_filters_and_counts_by_status(app: Flask, client, auth, made
         worker="worker2",
         employment_status="employed",
         pay_frequency="weekly",
-        start_date=__import__("datetime").date(2024, 1, 8),
+        start_date=date(2024, 1, 8),
         offer_date=None,
     )
     auth.login("officer")

@@ -21,6 +21,7 @@ from loanapp.applications.models import Application, ApplicationDraft
 from loanapp.applications.rules import ApplicationInput, DecisionInput
 from loanapp.applications.states import ApplicationAlreadyDecided, IllegalTransition, Status
 from loanapp.audit.models import AuditEvent
+from loanapp.clock import business_date
 from loanapp.extensions import db
 from tests.app.applications.conftest import answers, approve, submit, training_program_id, verify
 
@@ -114,7 +115,7 @@ def test_each_employment_status_requires_its_own_facts(people: dict[str, Any]) -
         start_date=None,
         offer_date=None,
         training_program_id=training_program_id(),
-        expected_completion=__import__("datetime").date.today() + timedelta(days=60),
+        expected_completion=business_date() + timedelta(days=60),
     )
     assert application.training_program.name == "Machine Operator Program"
 
