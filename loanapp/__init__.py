@@ -68,6 +68,7 @@ def register_blueprints(app: Flask) -> None:
     from loanapp.loans.views import bp as loans_bp
     from loanapp.quotes.views import blp as quotes_blp
     from loanapp.quotes.views import bp as quotes_bp
+    from loanapp.reports.views import bp as reports_bp
     from loanapp.reserve_admin.api import blp as reserve_blp
     from loanapp.reserve_admin.views import bp as reserve_bp
 
@@ -79,6 +80,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(reserve_bp)
     app.register_blueprint(applications_bp)
     app.register_blueprint(loans_bp)
+    app.register_blueprint(reports_bp)
     for blueprint in (api_me_blp, quotes_blp, reserve_blp, applications_api_blp, loans_api_blp):
         # JSON writes authenticate with bearer tokens only (see api.core), so CSRF tokens do not apply.
         csrf.exempt(blueprint)
