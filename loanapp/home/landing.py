@@ -14,6 +14,14 @@ from loanapp.programs.models import Employer, ReferralPartner, TrainingProgram
 
 def for_user(user: User) -> dict[str, Any]:
     data: dict[str, Any] = {"user": user}
+    if user.role == "worker":
+        data.update(_worker_application(user))
+    if user.role == "officer":
+        from loanapp.applications.queries import status_counts
+        from loanapp.applications.vocabulary import STATUS_LABELS
+
+        data["queue_counts"] = status_counts()
+        data["status_labels"] = STATUS_LABELS
     if user.role in ("officer", "staff", "admin"):
         data["employer_count"] = db.session.scalar(select(func.count()).select_from(Employer))
         data["partner_employers"] = db.session.scalars(
@@ -35,3 +43,18 @@ def for_user(user: User) -> dict[str, Any]:
             select(AuditEvent).where(AuditEvent.actor_id == user.id).order_by(AuditEvent.id.desc()).limit(10)
         ).all()
     return data
+
+
+def _worker_application(user: User) -> dict[str, Any]:
+    """The worker's latest application, where it stands, and the loan once booked."""
+    from loanapp.applications.queries import loan_for, missing_documents, of_worker
+    from loanapp.applications.vocabulary import STATUS_LABELS
+
+    applications = of_worker(user.id)
+    latest = applications[0] if applications else None
+    return {
+        "application": latest,
+        "application_status": STATUS_LABELS.get(latest.status, latest.status) if latest else None,
+        "missing_documents": missing_documents(latest) if latest else [],
+        "loan": loan_for(latest.id) if latest else None,
+    }
