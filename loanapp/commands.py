@@ -74,6 +74,9 @@ def seed_demo_command() -> None:
         if db.session.scalar(select(User.id).where(User.email == email)) is None:
             create_user(email, password, role, name)
         click.echo(f"  {role:8} {email:32} password: {password}")
+    from loanapp.applications.demo import seed_demo_applications
+
+    click.echo(f"demo applications: {seed_demo_applications()} added")
     db.session.commit()
 
 
