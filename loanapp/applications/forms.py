@@ -29,7 +29,7 @@ from wtforms import (
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length
-from wtforms.widgets import CheckboxInput, ListWidget
+from wtforms.widgets import CheckboxInput, ListWidget, TextInput
 
 from loanapp.applications.vocabulary import (
     ADVERSE_ACTION_REASONS,
@@ -50,7 +50,13 @@ from risk.money import CENT
 
 
 class MoneyField(DecimalField):
-    """Dollars and cents; "$", commas and spaces are ignored; more than two decimals is refused."""
+    """Dollars and cents; "$", commas and spaces are ignored; more than two decimals is refused.
+
+    A text box with a decimal keypad rather than ``type=number``, so "$9,500" can be typed as people
+    write it, and the server, not the browser, says what is wrong.
+    """
+
+    widget = TextInput()
 
     def process_formdata(self, valuelist: list[Any]) -> None:
         if not valuelist or not str(valuelist[0]).strip():
@@ -74,6 +80,8 @@ class MoneyField(DecimalField):
 class NumberField(DecimalField):
     """A plain decimal number (hours a week)."""
 
+    widget = TextInput()
+
     def process_formdata(self, valuelist: list[Any]) -> None:
         if not valuelist or not str(valuelist[0]).strip():
             self.data = None
@@ -89,6 +97,8 @@ class NumberField(DecimalField):
 
 
 class WholeNumberField(IntegerField):
+    widget = TextInput()
+
     def process_formdata(self, valuelist: list[Any]) -> None:
         if not valuelist or not str(valuelist[0]).strip():
             self.data = None

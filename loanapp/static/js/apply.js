@@ -14,7 +14,8 @@
     var blocks = form.querySelectorAll(selector);
     for (var i = 0; i < blocks.length; i++) {
       var wanted = blocks[i].getAttribute(attribute).split(" ");
-      blocks[i].hidden = value !== "" && wanted.indexOf(value) === -1;
+      // Until the worker says which situation is theirs, its questions wait.
+      blocks[i].hidden = wanted.indexOf(value) === -1;
     }
   }
 
