@@ -15,7 +15,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import selectinload
 
 from loanapp.applications.models import Application, ApplicationDocument
-from loanapp.applications.states import OPEN, Status
+from loanapp.applications.states import Status
 from loanapp.applications.vocabulary import EXPECTED_DOCUMENT
 from loanapp.db import utcnow
 from loanapp.extensions import db
@@ -68,7 +68,7 @@ def missing_documents(application: Application) -> list[str]:
     have = {d.kind for d in application.documents}
     if application.status == Status.NEEDS_DOCUMENTS:
         return [kind for kind in application.documents_requested or [] if kind not in have]
-    if Status(application.status) in OPEN:
+    if application.status in (Status.SUBMITTED, Status.IN_REVIEW):
         expected = EXPECTED_DOCUMENT.get(application.employment_status)
         if expected and expected not in have:
             return [expected]

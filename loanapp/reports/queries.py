@@ -14,7 +14,7 @@ from loanapp.loans.models import Loan
 from loanapp.programs.models import Employer, ReferralPartner, TrainingProgram
 from loanapp.reports.program import ApplicationFact
 
-NONE = "—"
+NONE = "(none)"
 
 
 def _aware(moment: datetime | None) -> datetime | None:

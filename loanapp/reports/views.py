@@ -71,7 +71,7 @@ def monthly_chart(report: Report) -> Any:
                 charts.Series("Loans booked", [g.loans_booked for g in months], "series-4"),
             ],
             bars=True,
-            y_format=lambda v: f"{v:,.0f}",
+            y_format=lambda v: f"{v:,.0f}" if v == v.to_integral_value() else f"{v:,.1f}",
         )
     )
 
