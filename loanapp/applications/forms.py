@@ -186,7 +186,7 @@ class ApplyForm(FlaskForm):
     )
 
     employment_status = RadioField(
-        _l("Your work"), choices=_choices(EMPLOYMENT_STATUSES), validate_choice=False
+        _l("Which one describes you?"), choices=_choices(EMPLOYMENT_STATUSES), validate_choice=False
     )
     employer_id = SelectField(_l("Employer"), coerce=optional_int, validate_choice=False)
     employer_other = StringField(_l("Other employer (if not in the list)"), [Length(max=200)])
