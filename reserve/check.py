@@ -18,6 +18,7 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from risk.money import from_cents
 from sqlalchemy import (
@@ -230,8 +231,18 @@ def _claims(session: Session) -> list[Problem]:
     claims = {
         row.id: row for row in session.execute(select(ClaimRow.id, ClaimRow.status, ClaimRow.loss_cents))
     }
-    events: dict[int, list[ClaimEventRow]] = {claim_id: [] for claim_id in claims}
-    for event in session.scalars(select(ClaimEventRow).order_by(ClaimEventRow.claim_id, ClaimEventRow.id)):
+    events: dict[int, list[Any]] = {claim_id: [] for claim_id in claims}
+    history_rows = session.execute(
+        select(
+            ClaimEventRow.claim_id,
+            ClaimEventRow.kind,
+            ClaimEventRow.status,
+            ClaimEventRow.pending_delta_cents,
+            ClaimEventRow.cap_cents,
+            ClaimEventRow.paid_cents,
+        ).order_by(ClaimEventRow.claim_id, ClaimEventRow.id)
+    )
+    for event in history_rows:
         events[event.claim_id].append(event)
     for claim_id, claim in claims.items():
         history = events[claim_id]

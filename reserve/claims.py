@@ -190,6 +190,9 @@ def _record_event(
     paid_cents: int | None = None,
     note: str = "",
 ) -> None:
+    # A claim's history is dated like postings: nothing lands in a closed month, so "claims pending
+    # as of" a closed date never changes.
+    require_open(closed_through(session, lock="share"), on_date)
     session.execute(
         insert(ClaimEventRow).values(
             claim_id=claim_id,
@@ -235,7 +238,7 @@ def file_claim(
     balance_at_charge_off: Decimal | int | str,
     allowed_costs: Decimal | int | str = 0,
     collateral_proceeds: Decimal | int | str = 0,
-    filed_on: date | None = None,
+    filed_on: date,
     memo: str = "",
 ) -> Claim:
     """File a claim for a charged-off loan: loss = balance at charge-off + allowed costs - collateral proceeds.
@@ -248,7 +251,6 @@ def file_claim(
     loss = balance + costs - proceeds
     if loss <= 0:
         raise InvalidClaim(f"no loss to claim: {balance} + {costs} - {proceeds} = {loss}")
-    filed_on = filed_on or charged_off_on
     if filed_on < charged_off_on:
         raise InvalidClaim("a claim cannot be filed before the loan was charged off")
     content = {
@@ -263,6 +265,9 @@ def file_claim(
     request = Request(session, key, "file_claim", content, actor_id)
 
     def work() -> Outcome:
+        through = closed_through(session, lock="share")
+        request.locked()  # a twin filing may have committed since the first look
+        require_open(through, filed_on)
         _refuse_second_claim(session, loan_id)
         try:
             with session.begin_nested():
@@ -445,8 +450,10 @@ def reject_claim(
     def work() -> Outcome:
         filed_by, _ = _filed_by(session, claim_id)
         _check_not_filer(filed_by, actor_id, claim_id)
+        through = closed_through(session, lock="share")
         session.execute(select(ClaimRow.id).where(ClaimRow.id == claim_id).with_for_update())
         request.locked()
+        require_open(through, decided_on)
         transition(
             session, claim_id, ClaimEventKind.REJECTED, on_date=decided_on, actor_id=actor_id, note=reason
         )

@@ -307,10 +307,16 @@ $$""",
     """CREATE OR REPLACE FUNCTION reserve_open_month_only() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
     through date;
+    dated date;
 BEGIN
     SELECT closed_through INTO through FROM reserve_ledger WHERE id = 1;
-    IF through IS NOT NULL AND NEW.effective_date <= through THEN
-        RAISE EXCEPTION USING MESSAGE = 'reserve month closed: effective date ' || NEW.effective_date
+    IF TG_TABLE_NAME = 'reserve_claim_event' THEN
+        dated := NEW.on_date;
+    ELSE
+        dated := NEW.effective_date;
+    END IF;
+    IF through IS NOT NULL AND dated <= through THEN
+        RAISE EXCEPTION USING MESSAGE = 'reserve month closed: ' || TG_TABLE_NAME || ' dated ' || dated
             || ' is not after ' || through;
     END IF;
     RETURN NEW;
@@ -339,10 +345,11 @@ def _triggers() -> list[str]:
             f"CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table} "
             "FOR EACH STATEMENT EXECUTE FUNCTION reserve_refuse_change()"
         )
-    statements.append(
-        "CREATE TRIGGER reserve_transaction_open_month BEFORE INSERT ON reserve_transaction "
-        "FOR EACH ROW EXECUTE FUNCTION reserve_open_month_only()"
-    )
+    for table in ("reserve_transaction", "reserve_claim_event"):
+        statements.append(
+            f"CREATE TRIGGER {table}_open_month BEFORE INSERT ON {table} "
+            "FOR EACH ROW EXECUTE FUNCTION reserve_open_month_only()"
+        )
     return statements
 
 

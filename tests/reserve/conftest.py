@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 
@@ -13,15 +15,20 @@ from tests.reserve.reserve_support import ON_POSTGRES, postgres_schema, sqlite_e
 
 
 @pytest.fixture(scope="session")
-def reserve_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
-    """One database for the run: a private PostgreSQL schema, or a SQLite file."""
+def reserve_engine() -> Iterator[Engine]:
+    """One database for the run: a private PostgreSQL schema, or a SQLite file.
+
+    The SQLite file lives in a directory of our own, not pytest's ``tmp_path``: pytest prunes old
+    temporary directories whenever any other pytest run starts on this machine.
+    """
     if ON_POSTGRES:
         with postgres_schema() as (engine, _):
             yield engine
     else:
-        engine = sqlite_engine(str(tmp_path_factory.mktemp("reserve") / "reserve.sqlite"))
-        yield engine
-        engine.dispose()
+        with tempfile.TemporaryDirectory(prefix="reserve-test-") as folder:
+            engine = sqlite_engine(os.path.join(folder, "reserve.sqlite"))
+            yield engine
+            engine.dispose()
 
 
 @pytest.fixture

@@ -50,6 +50,7 @@ def file(
         actor_id=OFFICER,
         loan_id=loan_id,
         charged_off_on=date(2016, 6, 1),
+        filed_on=date(2016, 6, 1),
         balance_at_charge_off=balance,
         allowed_costs=costs,
         collateral_proceeds=proceeds,

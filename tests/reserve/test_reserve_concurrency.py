@@ -156,6 +156,7 @@ def test_the_same_claim_filed_twenty_times_at_once_is_one_claim(postgres_databas
                     actor_id=5,
                     loan_id=9,
                     charged_off_on=date(2016, 5, 1),
+                    filed_on=date(2016, 5, 1),
                     balance_at_charge_off="800",
                 ),
             )
@@ -258,6 +259,7 @@ def test_mixed_writers_do_not_deadlock_and_keep_the_books_straight(postgres_data
                             actor_id=2,
                             loan_id=n,
                             charged_off_on=date(2016, 1, 20),
+                            filed_on=date(2016, 1, 20),
                             balance_at_charge_off="700",
                         ),
                     )

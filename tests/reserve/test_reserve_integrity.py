@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 import pytest
 from sqlalchemy import delete, select, text, update
@@ -90,20 +91,18 @@ def test_verify_reports_unbalanced_transactions_and_negative_pools(session: Sess
     assert {"unbalanced", "negative_balance", "daily_total"} <= codes
 
 
-def test_check_command_exits_nonzero_on_problems(
-    tmp_path: pytest.TempPathFactory, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_check_command_exits_nonzero_on_problems(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from sqlalchemy.orm import Session as PlainSession
 
     from tests.reserve.reserve_support import sqlite_engine
 
-    path = tmp_path / "check.sqlite"  # type: ignore[operator]
+    path = tmp_path / "check.sqlite"
     engine = sqlite_engine(str(path))
     with PlainSession(engine) as own:
         books(own)
         own.commit()
     assert check_main(["--database-url", f"sqlite:///{path}"]) == 0
-    live = tmp_path / "live.txt"  # type: ignore[operator]
+    live = tmp_path / "live.txt"
     live.write_text("6\n")
     assert check_main(["--database-url", f"sqlite:///{path}", "--live-loans", str(live)]) == 1
     assert "commitment_without_loan" in capsys.readouterr().out
@@ -129,7 +128,13 @@ def test_check_command_exits_nonzero_on_problems(
 def test_postgres_refuses_rewriting_history_even_from_raw_sql(session: Session, statement: str) -> None:
     books(session)
     claim = r.file_claim(
-        session, key="f", actor_id=2, loan_id=5, charged_off_on=date(2016, 3, 1), balance_at_charge_off="100"
+        session,
+        key="f",
+        actor_id=2,
+        loan_id=5,
+        charged_off_on=date(2016, 3, 1),
+        filed_on=date(2016, 3, 1),
+        balance_at_charge_off="100",
     )
     assert claim.id
     r.close_month(session, 2016, 1, actor_id=9, today=date(2016, 2, 2))
@@ -156,7 +161,13 @@ def test_postgres_refuses_a_transaction_dated_in_a_closed_month(session: Session
 def test_postgres_lets_a_claim_status_move_only_along_the_state_machine(session: Session) -> None:
     books(session)
     claim = r.file_claim(
-        session, key="f", actor_id=2, loan_id=5, charged_off_on=date(2016, 3, 1), balance_at_charge_off="100"
+        session,
+        key="f",
+        actor_id=2,
+        loan_id=5,
+        charged_off_on=date(2016, 3, 1),
+        filed_on=date(2016, 3, 1),
+        balance_at_charge_off="100",
     )
     with pytest.raises(DBAPIError, match="illegal reserve claim move"), session.begin_nested():
         session.execute(text("UPDATE reserve_claim SET status = 'pending' WHERE id = :i"), {"i": claim.id})

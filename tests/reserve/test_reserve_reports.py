@@ -44,6 +44,7 @@ def history(session: Session) -> None:
         actor_id=2,
         loan_id=2,
         charged_off_on=date(2016, 2, 10),
+        filed_on=date(2016, 2, 10),
         balance_at_charge_off="3000",
         allowed_costs="100",
     )
