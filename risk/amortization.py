@@ -10,6 +10,40 @@ Rounding rules (the same for :func:`schedule` and :func:`portfolio_schedules`):
 * The last payment is the remaining balance plus its interest, so the final balance is exactly
   0.00 and the principal parts add up exactly to the principal.
 
+An odd first period (only when :func:`schedule` is given the ``contract_date``):
+
+* The first period runs from the contract date, when interest starts to accrue, to the first due
+  date. When the first due date is one calendar month after the contract date
+  (``add_months(contract_date, 1) == first_payment_date``, so Jan 31 -> Feb 28 counts) the
+  schedule is exactly the one above. Otherwise the period is split by :func:`first_period` into
+  whole months, counted back from the first due date on its day of the month (the grid of the
+  later due dates; Appendix J (b)(5)(ii) counts the same way), and the odd days left between the
+  contract date and the first of those months. (Appendix J counts Jan 29-31 to Feb 28 in a series
+  on the 28th as 28-30 days, not a month, so those regular schedules keep an APR a little above
+  the note rate, as they always had.)
+* The first period's interest is ``principal * rate / 1200`` per whole month plus the odd days
+  accrued as ``risk.servicing`` accrues them (``principal * rate / 36500`` a day, kept to 1e-10
+  dollar), the sum rounded half-up to the cent once. Simple interest: nothing compounds inside the
+  period, because no payment falls inside it. Why this split rather than ``actual days * rate /
+  365`` for the whole period: every later period is one twelfth of a year whatever its days, and
+  Appendix J measures time the same way (all months equal, odd days as days), so a February or a
+  31-day month inside the first period counts exactly as it does anywhere else in the schedule.
+  The odd days are what the one-month schedule left out, and they are charged to the cent as the
+  credit union accrues them (a first period shorter than a month is all odd days, and its interest
+  is exactly servicing's). Counting the whole period in actual days instead puts the APR of a
+  12-month loan at 18% up to 0.26 point below the note rate when the period spans February.
+* A first payment that does not cover the first period's interest (a long first period on a long
+  term) pays interest only; the unpaid interest is carried, not added to the principal, and the
+  next payment pays it first, as daily simple-interest servicing allocates. An installment's
+  ``interest`` is the interest it pays; ``balance`` is the principal still owed.
+* The level payment is the one that repays the loan exactly under these rules before rounding,
+  ``P * (1 + g + (j - 1) * r) / (j + a(n - j))`` with ``g = rate * (months / 12 + days / 365)``,
+  ``r = rate / 1200``, ``a(m) = (1 - (1 + r) ** -m) / r`` and ``j`` the first payment that clears
+  the carried interest (``j = 1``, i.e. ``P * (1 + g) / (1 + r) * r / (1 - (1 + r) ** -n)``, unless a
+  first payment would not cover the first period's interest), computed in exact rational
+  arithmetic and rounded half-up to the cent. With ``g = r`` it is the payment above, so the last
+  payment stays as close to the others as in a regular schedule.
+
 Rates are percentages with at most two decimals (``Decimal("9.00")`` is 9%), which is what makes the
 vectorised code exact: a rate is a whole number of basis points, and a period's interest in cents
 is ``balance_cents * rate_bp / 120000`` rounded half-up, an integer computation.
@@ -30,6 +64,7 @@ from risk import validation
 from risk.dates import add_months
 from risk.errors import InvalidTerms
 from risk.money import CENT, from_cents, to_cents
+from risk.servicing import daily_interest
 
 IntArray = npt.NDArray[np.int64]
 CentArray = npt.NDArray[np.int32]
@@ -60,6 +95,25 @@ class Installment(NamedTuple):
     interest: Decimal
     principal: Decimal
     balance: Decimal
+
+
+class FirstPeriod(NamedTuple):
+    """The first period of a loan, from the contract date to the first due date.
+
+    Attributes
+    ----------
+    months
+        Whole months, counted back from the first due date.
+    days
+        Odd days between the contract date and the first whole month.
+    """
+
+    months: int
+    days: int
+
+
+#: A first period of exactly one month: the schedule without a contract date.
+REGULAR_FIRST_PERIOD = FirstPeriod(1, 0)
 
 
 class PortfolioSchedules(NamedTuple):
@@ -109,7 +163,81 @@ def _exact_level_payment_cents(principal_cents: int, rate_bp: int, term: int) ->
     r = Fraction(rate_bp, _PERIOD_DIVISOR)
     growth = (1 + r) ** term
     exact = principal_cents * r * growth / (growth - 1)
-    return int((exact + Fraction(1, 2)) // 1)  # half-up: floor(x + 1/2), x > 0
+    return _half_up(exact)
+
+
+def _half_up(x: Fraction) -> int:
+    """Half-up rounding of a non-negative rational: floor(x + 1/2)."""
+    return int((x + Fraction(1, 2)) // 1)
+
+
+def first_period(contract_date: dt.date, first_payment_date: dt.date) -> FirstPeriod:
+    """Whole months and odd days from the contract date to the first due date.
+
+    One calendar month (``add_months(contract_date, 1) == first_payment_date``) is
+    :data:`REGULAR_FIRST_PERIOD`. Otherwise whole months are counted back from the first due date
+    on its day of the month, clamped to the month's end, while they stay on or after the contract
+    date; the odd days run from the contract date to the start of the first whole month.
+
+    Examples
+    --------
+    >>> first_period(dt.date(2027, 1, 1), dt.date(2027, 2, 15))
+    FirstPeriod(months=1, days=14)
+    >>> first_period(dt.date(2027, 1, 20), dt.date(2027, 2, 1))
+    FirstPeriod(months=0, days=12)
+    >>> first_period(dt.date(2027, 1, 31), dt.date(2027, 2, 28)), first_period(dt.date(2027, 2, 28), dt.date(2027, 3, 31))
+    (FirstPeriod(months=1, days=0), FirstPeriod(months=1, days=0))
+    """
+    contract = validation.date("contract_date", contract_date)
+    first = validation.date("first_payment_date", first_payment_date)
+    if first <= contract:
+        raise InvalidTerms("first_payment_date", "must be after the contract date")
+    if add_months(contract, 1) == first:
+        return REGULAR_FIRST_PERIOD
+    months = 0
+    while add_months(first, -(months + 1)) >= contract:
+        months += 1
+    return FirstPeriod(months, (add_months(first, -months) - contract).days)
+
+
+def first_period_interest(
+    principal: Decimal | int | str, annual_rate: Decimal | int | str, period: FirstPeriod
+) -> Decimal:
+    """The interest the principal earns over a first period (rules in the module docstring).
+
+    Whole months at ``annual_rate / 1200``, odd days accrued as ``risk.servicing`` accrues them,
+    the sum rounded half-up to the cent once; :data:`REGULAR_FIRST_PERIOD` gives a month's interest.
+
+    >>> first_period_interest(Decimal("10000.00"), Decimal("9.00"), FirstPeriod(1, 14))
+    Decimal('109.52')
+    """
+    amount = validation.principal("principal", principal)
+    rate = validation.annual_rate("annual_rate", annual_rate)
+    if period.months < 0 or period.days < 0:
+        raise InvalidTerms("first_payment_date", f"not a first period: {period}")
+    whole = Fraction(to_cents(amount) * int(rate * 100) * period.months, _PERIOD_DIVISOR)
+    odd = Fraction(daily_interest(amount, rate) * period.days) * 100
+    return from_cents(_half_up(whole + odd))
+
+
+def _odd_level_payment_cents(principal_cents: int, rate_bp: int, term: int, period: FirstPeriod) -> int:
+    """The level payment of an odd first period (module docstring), exact, then half-up."""
+    if rate_bp == 0:
+        return (2 * principal_cents + term) // (2 * term)
+    r = Fraction(rate_bp, _PERIOD_DIVISOR)
+    g = Fraction(rate_bp, 10_000) * (Fraction(period.months, 12) + Fraction(period.days, 365))
+    p = principal_cents
+    for j in range(1, term + 1):
+        # Suppose payment j is the first to cover all the interest accrued so far: payments 1..j
+        # pay simple interest on the untouched principal, p * (g + (j - 1) * r) in all, what is
+        # left repays principal, and the other term - j payments are an annuity on the rest. That
+        # gives `exact`; it is the level payment when the supposition holds for it. One j does:
+        # the one where the exact payment's own interest-only run ends.
+        annuity = (1 - (1 + r) ** (j - term)) / r
+        exact = p * (1 + g + (j - 1) * r) / (j + annuity)
+        if j * exact >= p * (g + (j - 1) * r) and all(i * exact < p * (g + (i - 1) * r) for i in range(1, j)):
+            return _half_up(exact)
+    raise AssertionError("unreachable: some j always fits")  # pragma: no cover
 
 
 def schedule(
@@ -117,33 +245,67 @@ def schedule(
     annual_rate: Decimal | int | str,
     term_months: int,
     first_payment_date: dt.date | None = None,
+    *,
+    contract_date: dt.date | None = None,
 ) -> list[Installment]:
     """The full amortisation schedule of one loan (rounding rules in the module docstring).
 
     Due dates fall on the day of month of ``first_payment_date``, clamped to the month's end
     (Jan 31 -> Feb 28/29 -> Mar 31), each computed from the first date so they never drift.
 
+    With ``contract_date`` (which needs ``first_payment_date``) the first period is measured from
+    it and an odd first period earns its actual interest (module docstring); without it, or when
+    the first due date is one calendar month after it, the first period is one month.
+
     Examples
     --------
     >>> rows = schedule(Decimal("1000.00"), Decimal("12.00"), 2, dt.date(2027, 1, 31))
     >>> [(r.due_date.isoformat(), str(r.payment), str(r.interest), str(r.balance)) for r in rows]
     [('2027-01-31', '507.51', '10.00', '502.49'), ('2027-02-28', '507.51', '5.02', '0.00')]
+
+    A 45-day first period (1 month and 14 odd days) earns 10.00 + 14 days at 1000 * 12% / 365:
+
+    >>> rows = schedule(Decimal("1000.00"), Decimal("12.00"), 2, dt.date(2027, 2, 15), contract_date=dt.date(2027, 1, 1))
+    >>> [(str(r.payment), str(r.interest), str(r.balance)) for r in rows]
+    [('509.83', '14.60', '504.77'), ('509.82', '5.05', '0.00')]
     """
     amount = validation.principal("principal", principal)
     rate = validation.annual_rate("annual_rate", annual_rate)
     n = validation.term_months("term_months", term_months)
     first = None if first_payment_date is None else validation.date("first_payment_date", first_payment_date)
-    payment = from_cents(_exact_level_payment_cents(to_cents(amount), int(rate * 100), n))
+    period = REGULAR_FIRST_PERIOD
+    if contract_date is not None:
+        if first is None:
+            raise InvalidTerms(
+                "first_payment_date", "is needed to measure the first period from the contract date"
+            )
+        period = first_period(contract_date, first)
+    cents, rate_bp = to_cents(amount), int(rate * 100)
+    if period == REGULAR_FIRST_PERIOD:
+        payment = from_cents(_exact_level_payment_cents(cents, rate_bp, n))
+        first_interest = None
+    else:
+        payment = from_cents(_odd_level_payment_cents(cents, rate_bp, n, period))
+        first_interest = first_period_interest(amount, rate, period)
 
     rows: list[Installment] = []
     balance = amount
+    carried = Decimal("0.00")  # interest accrued and not yet paid (only after an odd first period)
     with localcontext() as ctx:
         # balance * rate has at most 4 decimals, so the interest in cents is a multiple of
         # 1/120000: 50 digits resolve it exactly and the half-up below sees the true value.
         ctx.prec = 50
         for number in range(1, n + 1):
-            interest = (balance * rate / 1200).quantize(CENT, rounding=ROUND_HALF_UP)
-            due = payment if number < n else balance + interest
+            if number == 1 and first_interest is not None:
+                accrued = first_interest
+            else:
+                accrued = (balance * rate / 1200).quantize(CENT, rounding=ROUND_HALF_UP)
+            owed = carried + accrued
+            # A level payment below the interest owed pays interest only (never in a regular
+            # schedule: its payment exceeds a month's interest on the principal).
+            due = payment if number < n else balance + owed
+            interest = min(due, owed)
+            carried = owed - interest
             principal_part = due - interest
             balance = balance - principal_part
             rows.append(

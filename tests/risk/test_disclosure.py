@@ -51,12 +51,17 @@ def test_disclosed_apr_is_the_exact_apr_rounded_half_up_to_two_decimals() -> Non
     )
 
 
-def test_long_first_period_lowers_the_apr_below_the_note_rate() -> None:
-    # The schedule charges one month's interest for a 45-day first period.
+def test_long_first_period_is_charged_its_odd_days_and_discloses_the_note_rate() -> None:
+    # A 45-day first period: a month and 14 days of interest (tests/risk/test_first_period.py).
     tila = truth_in_lending(
         Decimal("10000.00"), Decimal("9.00"), 60, dt.date(2027, 1, 1), dt.date(2027, 2, 15)
     )
-    assert tila.annual_percentage_rate_exact < Decimal("9.00")
+    assert tila.schedule[0].interest == Decimal("109.52")
+    assert tila.annual_percentage_rate == Decimal("9.00")
+    regular = truth_in_lending(
+        Decimal("10000.00"), Decimal("9.00"), 60, dt.date(2027, 1, 15), dt.date(2027, 2, 15)
+    )
+    assert tila.finance_charge > regular.finance_charge
 
 
 def test_payment_schedule_groups_consecutive_equal_payments() -> None:
