@@ -28,7 +28,7 @@ from loanapp.reserve_admin.schemas import (
     NewClaimSchema,
     PositionSchema,
     RecoverySchema,
-    ReversalSchema,
+    TransactionReversalSchema,
     TransactionSchema,
 )
 
@@ -95,7 +95,7 @@ class Transactions(MethodView):
 @blp.route("/transactions/<int:transaction_id>/reversal")
 class Reversal(MethodView):
     @roles("staff")
-    @blp.arguments(ReversalSchema)
+    @blp.arguments(TransactionReversalSchema)
     @blp.response(201, TransactionSchema)
     @blp.doc(parameters=[IDEMPOTENCY_HEADER])
     def post(self, args: dict[str, Any], transaction_id: int):  # type: ignore[no-untyped-def]

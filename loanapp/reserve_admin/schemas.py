@@ -130,6 +130,6 @@ class RecoverySchema(Schema):
     memo = fields.String(load_default="", validate=validate.Length(max=500))
 
 
-class ReversalSchema(Schema):
+class TransactionReversalSchema(Schema):
     reason = fields.String(required=True, validate=validate.Length(min=3, max=500))
     effective_date = fields.Date(load_default=None, metadata={"description": "Defaults to today."})
