@@ -213,7 +213,7 @@ def _replay(demo: DemoApplication, officer: User, today: date) -> None:
     from loanapp.loans.operations import book_loan, default_booking_dates
 
     day = today - timedelta(days=demo.days_ago)
-    email = demo.email or f"{demo.first.lower()}.{demo.last.lower()}@demo.worktrain.org"
+    email = demo.email or f"{demo.first.lower()}.{demo.last.lower()}@applicants.worktrain.org"
     worker = _user(email) or create_user(
         email, secrets.token_urlsafe(18), "worker", f"{demo.first} {demo.last}"
     )

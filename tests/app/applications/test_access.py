@@ -187,3 +187,25 @@ def test_file_names_with_any_folder_separator_are_refused() -> None:
         with pytest.raises(DocumentRefused):
             check_name(name)
     assert check_name("pay stub (March).pdf") == "pay stub (March).pdf"
+
+
+def test_pages_have_no_inline_script_style_or_outside_asset(app: Flask, client, auth, booked) -> None:  # type: ignore[no-untyped-def]
+    pages = {
+        "worker": [f"/my-application/{booked['application_id']}", f"/loans/{booked['loan_id']}", "/home"],
+        "officer": [
+            "/applications",
+            f"/applications/{booked['application_id']}",
+            f"/loans/{booked['loan_id']}",
+        ],
+        "staff": ["/reports/program"],
+    }
+    for role, paths in pages.items():
+        auth.login(role)
+        for path in paths:
+            response = client.get(path)
+            text = response.get_data(as_text=True)
+            assert response.status_code == 200, path
+            assert not re.search(r"<script(?![^>]*\bsrc=)", text), path
+            assert not re.search(r"""(src|href)=["']https?://""", text), path
+            assert " style=" not in text, path
+        auth.logout()
