@@ -96,14 +96,22 @@ def managed_lists() -> Lists:
 
 
 @contextmanager
-def savepoint() -> Iterator[None]:
-    """A savepoint around one operation; a lost optimistic-lock race becomes StaleApplication."""
+def savepoint(*, unique_means_stale: bool = False) -> Iterator[None]:
+    """A savepoint around one operation; a lost optimistic-lock race becomes StaleApplication.
+
+    With ``unique_means_stale`` a unique-key violation is the same race seen from another row (two
+    officers inserting the one decision an application may have).
+    """
     try:
         with db.session.begin_nested():
             yield
             db.session.flush()
     except StaleDataError as exc:
         raise StaleApplication() from exc
+    except IntegrityError as exc:
+        if unique_means_stale:
+            raise StaleApplication() from exc
+        raise
 
 
 def expect_version(application: Application, version: int | None) -> None:
@@ -621,7 +629,7 @@ def decide(
         assert data.amount is not None and data.annual_rate is not None and data.term_months is not None
         figures = underwriting(application, data.amount, data.annual_rate, data.term_months)
     now = now or utcnow()
-    with savepoint():
+    with savepoint(unique_means_stale=True):
         _start_review_if_new(application, actor)
         states.check_transition(application.status, target)
         offer = data.kind != "decline"

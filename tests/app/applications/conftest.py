@@ -80,9 +80,13 @@ def answers(**overrides: Any) -> dict[str, Any]:
 
 
 @pytest.fixture(autouse=True)
-def _reference_lists(app: Flask, _rollback_each_test: None) -> None:
+def _reference_lists(request: pytest.FixtureRequest) -> None:
     """The partnership's employers, programs and partners (seeded on every install), inside the test's
-    rolled-back transaction."""
+    rolled-back transaction (opened by the root conftest for every test that uses ``app``). Tests with a
+    database of their own (``live_app``) seed it themselves."""
+    if "app" not in request.fixturenames or "live_app" in request.fixturenames:
+        return  # no database, or one of its own
+    app: Flask = request.getfixturevalue("app")
     from loanapp.extensions import db
     from loanapp.programs.reference import seed_reference_lists
 
