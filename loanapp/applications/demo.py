@@ -119,7 +119,7 @@ def _moment(day: date, hour: int) -> datetime:
 def _id(model: Any, name: str | None) -> int | None:
     if name is None:
         return None
-    return db.session.scalar(select(model.id).where(model.name == name))  # type: ignore[no-any-return]
+    return db.session.scalar(select(model.id).where(model.name == name))
 
 
 def _user(email: str) -> User | None:

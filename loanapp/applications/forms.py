@@ -294,7 +294,7 @@ class QueueFilterForm(FlaskForm):
 
     status = SelectField(
         "Status",
-        choices=choices(((s.value, str(label)) for s, label in STATUS_LABELS.items()), blank="All"),
+        choices=choices(((str(s), str(label)) for s, label in STATUS_LABELS.items()), blank="All"),
         validate_choice=False,
     )
     employment_status = SelectField(

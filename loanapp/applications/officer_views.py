@@ -17,7 +17,13 @@ from loanapp.access import roles
 from loanapp.applications import operations as ops
 from loanapp.applications import queries
 from loanapp.applications.blueprint import bp
-from loanapp.applications.errors import ApplicationError, StaleApplication, field_errors, message_of
+from loanapp.applications.errors import (
+    ApplicationError,
+    InvalidApplication,
+    StaleApplication,
+    field_errors,
+    message_of,
+)
 from loanapp.applications.forms import (
     DecisionForm,
     DocumentRequestForm,
@@ -184,7 +190,7 @@ def start_review(application_id: int):  # type: ignore[no-untyped-def]
         application,
         form,
         "version_form",
-        lambda: ops.start_review(application, version=version_of(form), actor=current_user),  # type: ignore[arg-type]
+        lambda: ops.start_review(application, version=version_of(form), actor=current_user),
         "Review started.",
     )
 
@@ -200,7 +206,7 @@ def request_documents(application_id: int):  # type: ignore[no-untyped-def]
         "request_form",
         lambda: ops.request_documents(
             application,
-            version=version_of(form),  # type: ignore[arg-type]
+            version=version_of(form),
             kinds=list(form.kinds.data or []),
             note=form.note.data or "",
             actor=current_user,
@@ -218,10 +224,10 @@ def verify(application_id: int):  # type: ignore[no-untyped-def]
 
     def record() -> None:
         if form.errors:
-            raise ops.InvalidApplication({name: list(errs) for name, errs in form.errors.items()})
+            raise InvalidApplication({name: list(errs) for name, errs in form.errors.items()})
         ops.record_verification(
             application,
-            version=version_of(form),  # type: ignore[arg-type]
+            version=version_of(form),
             data=VerificationInput(
                 method=form.method.data or "",
                 outcome=form.outcome.data or "",
@@ -246,10 +252,10 @@ def decide(application_id: int):  # type: ignore[no-untyped-def]
 
     def decide_now() -> None:
         if form.errors:
-            raise ops.InvalidApplication({name: list(errs) for name, errs in form.errors.items()})
+            raise InvalidApplication({name: list(errs) for name, errs in form.errors.items()})
         ops.decide(
             application,
-            version=version_of(form),  # type: ignore[arg-type]
+            version=version_of(form),
             data=DecisionInput(
                 kind=form.kind.data or "",
                 amount=form.amount.data,

@@ -463,14 +463,14 @@ def _requests_met(application: Application) -> bool:
 # --- officer: review, verification, employers ------------------------------------------------------
 
 
-def start_review(application: Application, *, version: int, actor: User) -> None:
+def start_review(application: Application, *, version: int | None, actor: User) -> None:
     expect_version(application, version)
     with savepoint():
         _move(application, Status.IN_REVIEW, actor)
 
 
 def request_documents(
-    application: Application, *, version: int, kinds: list[str], note: str, actor: User
+    application: Application, *, version: int | None, kinds: list[str], note: str, actor: User
 ) -> None:
     expect_version(application, version)
     errors = check_document_request(kinds, note)
@@ -484,7 +484,7 @@ def request_documents(
 
 
 def record_verification(
-    application: Application, *, version: int, data: VerificationInput, actor: User
+    application: Application, *, version: int | None, data: VerificationInput, actor: User
 ) -> EmploymentVerification:
     """Record how employment was verified and what was found; the latest one counts in underwriting."""
     expect_version(application, version)
@@ -602,7 +602,12 @@ def underwriting(
 
 
 def decide(
-    application: Application, *, version: int, data: DecisionInput, actor: User, now: datetime | None = None
+    application: Application,
+    *,
+    version: int | None,
+    data: DecisionInput,
+    actor: User,
+    now: datetime | None = None,
 ) -> ApplicationDecision:
     """Approve, counter-offer or decline, storing the underwriting figures the decision was made on."""
     expect_version(application, version)
@@ -684,7 +689,7 @@ def decide(
 # --- the worker's answers --------------------------------------------------------------------------
 
 
-def respond_to_offer(application: Application, *, version: int, accept: bool, actor: User) -> None:
+def respond_to_offer(application: Application, *, version: int | None, accept: bool, actor: User) -> None:
     expect_version(application, version)
     target = Status.OFFER_ACCEPTED if accept else Status.OFFER_REFUSED
     states.check_transition(application.status, target)
@@ -701,7 +706,7 @@ def mark_booked(application: Application, *, loan_id: int, actor: User) -> None:
     _move(application, Status.BOOKED, actor, {"loan_id": loan_id})
 
 
-def withdraw(application: Application, *, version: int, actor: User) -> None:
+def withdraw(application: Application, *, version: int | None, actor: User) -> None:
     expect_version(application, version)
     with savepoint():
         _move(application, Status.WITHDRAWN, actor)

@@ -93,7 +93,7 @@ def offer_disclosure(application: Application, today: date) -> TruthInLending | 
 
 # --- the officer's queue ---------------------------------------------------------------------------
 
-SORTS = {
+SORTS: dict[str, tuple[Any, ...]] = {
     "oldest": (Application.submitted_at.asc(), Application.id.asc()),
     "newest": (Application.submitted_at.desc(), Application.id.desc()),
     "amount": (Application.requested_amount.desc(), Application.id.asc()),

@@ -26,7 +26,7 @@ from loanapp.applications.vocabulary import (
 )
 from loanapp.quotes.schemas import InstallmentSchema
 
-REQUIRED = {"required": "This is required."}
+REQUIRED: dict[str, str | list[Any] | dict[Any, Any]] = {"required": "This is required."}
 
 
 def _text(max_length: int, required: bool = False, **kwargs: Any) -> fields.String:

@@ -233,7 +233,7 @@ def answer_offer(application_id: int):  # type: ignore[no-untyped-def]
         application,
         lambda: ops.respond_to_offer(
             application, version=version_of(form), accept=accept, actor=current_user
-        ),  # type: ignore[arg-type]
+        ),
     )
     if refused is not None:
         return refused
@@ -255,7 +255,7 @@ def withdraw(application_id: int):  # type: ignore[no-untyped-def]
         abort(400)
     refused = _act(
         application,
-        lambda: ops.withdraw(application, version=version_of(form), actor=current_user),  # type: ignore[arg-type]
+        lambda: ops.withdraw(application, version=version_of(form), actor=current_user),
     )
     if refused is not None:
         return refused

@@ -17,8 +17,11 @@ blp = api_blueprint("loans_api", __name__, "/loans", "Booked loans with their di
 
 
 def present_loan(loan: Loan) -> dict[str, Any]:
+    from loanapp.clock import business_date
+    from loanapp.servicing.queries import summary_for_api
+
     columns = {column.key: getattr(loan, column.key) for column in Loan.__table__.columns}
-    return {**columns, "schedule": loan.installments}
+    return {**columns, "schedule": loan.installments, "servicing": summary_for_api(loan, business_date())}
 
 
 @blp.route("/<int:loan_id>")
@@ -31,4 +34,5 @@ class LoanItem(MethodView):
         loan = db.session.get(Loan, loan_id)
         if loan is None or (user.role == "worker" and loan.borrower_id != user.id):
             abort(404, message="No such loan.")
+        assert loan is not None
         return present_loan(loan)

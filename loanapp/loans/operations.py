@@ -69,7 +69,7 @@ def check_verification_current(application: Application, today: date, valid_days
         raise VerificationExpired(age, valid_days)
 
 
-def book_loan(application: Application, *, version: int, data: BookingInput, actor: User) -> Loan:
+def book_loan(application: Application, *, version: int | None, data: BookingInput, actor: User) -> Loan:
     """Book the accepted offer as a loan and commit its share of the loan-loss reserve."""
     existing = loan_of_application(application.id)
     if existing is not None or application.status == Status.BOOKED:

@@ -10,6 +10,7 @@ from loanapp.access import request_user
 from loanapp.api.fields import Money, Percent
 from loanapp.loans.states import LoanStatus
 from loanapp.quotes.schemas import InstallmentSchema
+from loanapp.servicing.schemas import ServicingSummarySchema
 
 
 class LoanSchema(Schema):
@@ -34,6 +35,10 @@ class LoanSchema(Schema):
     booked_at = fields.DateTime()
     reserve_commitment = Money(metadata={"description": "Officers and Work Train staff only."})
     schedule = fields.List(fields.Nested(InstallmentSchema))
+    servicing = fields.Nested(
+        ServicingSummarySchema,
+        metadata={"description": "Balance, next payment and days past due today (loanapp.servicing)."},
+    )
 
     @post_dump
     def for_viewer(self, data: dict[str, Any], **_kwargs: Any) -> dict[str, Any]:

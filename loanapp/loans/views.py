@@ -17,6 +17,7 @@ from loanapp.extensions import db
 from loanapp.loans import operations as loan_ops
 from loanapp.loans.forms import BookingForm
 from loanapp.loans.models import Loan
+from risk.amortization import Installment
 from risk.disclosure import group_payments
 
 bp = Blueprint("loans", __name__)
@@ -40,7 +41,15 @@ def visible_loan(loan_id: int) -> Loan:
 def detail(loan_id: int):  # type: ignore[no-untyped-def]
     loan = visible_loan(loan_id)
     return render_template(
-        "loans/detail.html", loan=loan, application=loan.application, groups=group_payments(loan.installments)
+        "loans/detail.html",
+        loan=loan,
+        application=loan.application,
+        groups=group_payments(
+            [
+                Installment(r.number, r.due_date, r.payment, r.interest, r.principal, r.balance)
+                for r in loan.installments
+            ]
+        ),
     )
 
 
@@ -59,7 +68,7 @@ def book(application_id: int):  # type: ignore[no-untyped-def]
             )
         return loan_ops.book_loan(
             application,
-            version=version_of(form),  # type: ignore[arg-type]
+            version=version_of(form),
             data=loan_ops.BookingInput(form.contract_date.data, form.first_payment_date.data),
             actor=current_user,
         )
