@@ -64,6 +64,7 @@ def register_blueprints(app: Flask) -> None:
     from loanapp.applications.routes import bp as applications_bp
     from loanapp.extensions import api, csrf
     from loanapp.home.views import bp as home_bp
+    from loanapp.jobs.views import bp as jobs_bp
     from loanapp.loans.api import blp as loans_api_blp
     from loanapp.loans.views import bp as loans_bp
     from loanapp.quotes.views import blp as quotes_blp
@@ -71,6 +72,8 @@ def register_blueprints(app: Flask) -> None:
     from loanapp.reports.views import bp as reports_bp
     from loanapp.reserve_admin.api import blp as reserve_blp
     from loanapp.reserve_admin.views import bp as reserve_bp
+    from loanapp.servicing.api import blp as servicing_api_blp
+    from loanapp.servicing.views import bp as servicing_bp
 
     app.register_blueprint(home_bp)
     app.register_blueprint(accounts_bp)
@@ -80,8 +83,17 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(reserve_bp)
     app.register_blueprint(applications_bp)
     app.register_blueprint(loans_bp)
+    app.register_blueprint(servicing_bp)
+    app.register_blueprint(jobs_bp)
     app.register_blueprint(reports_bp)
-    for blueprint in (api_me_blp, quotes_blp, reserve_blp, applications_api_blp, loans_api_blp):
+    for blueprint in (
+        api_me_blp,
+        quotes_blp,
+        reserve_blp,
+        applications_api_blp,
+        loans_api_blp,
+        servicing_api_blp,
+    ):
         # JSON writes authenticate with bearer tokens only (see api.core), so CSRF tokens do not apply.
         csrf.exempt(blueprint)
         api.register_blueprint(blueprint)

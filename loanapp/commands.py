@@ -81,7 +81,17 @@ def seed_demo_command() -> None:
 
 
 def register(app: Flask) -> None:
+    from loanapp.jobs.commands import run_job_command, scheduler_command
     from loanapp.reserve_admin.commands import reserve_check_command
+    from loanapp.servicing.commands import import_payments_command
 
-    for command in (reserve_check_command, create_user_command, create_token_command, seed_demo_command):
+    for command in (
+        reserve_check_command,
+        create_user_command,
+        create_token_command,
+        seed_demo_command,
+        import_payments_command,
+        run_job_command,
+        scheduler_command,
+    ):
         app.cli.add_command(command)

@@ -79,6 +79,38 @@ class Defaults:
         [99, 10000000, "8000.00", 36],
     ]
 
+    # Servicing (loanapp.servicing): payments, delinquency, charge-off.
+    # A shortfall up to this much does not make an installment unpaid (days past due).
+    DELINQUENCY_TOLERANCE = Decimal("5.00")
+    # [label, lower bound in days past due]: the program's buckets, and the credit-union call report's
+    # (NCUA 5300; a loan under 30 days is in no call-report bucket).
+    DELINQUENCY_BUCKETS: list[list[Any]] = [
+        ["current", 0],
+        ["1-29", 1],
+        ["30-59", 30],
+        ["60-89", 60],
+        ["90-119", 90],
+        ["120+", 120],
+    ]
+    CALL_REPORT_BUCKETS: list[list[Any]] = [
+        ["30-59", 30],
+        ["60-89", 60],
+        ["90-179", 90],
+        ["180-359", 180],
+        ["360+", 360],
+    ]
+    CHARGE_OFF_DAYS = 120  # the credit union's board sets it (FFIEC retail policy: 120 for closed-end)
+    LATE_FEES_ENABLED = False
+    LATE_FEE_AMOUNT = Decimal("15.00")
+    LATE_FEE_GRACE_DAYS = 10  # a fee is assessed this many days after an installment's due date
+    PAYMENT_MAX_FUTURE_DAYS = 0  # a payment is received on or before the business date
+    PAYOFF_QUOTE_MAX_DAYS = 30
+    PAYMENT_IMPORT_MAX_ROWS = 50000
+    # Scheduled jobs (``flask --app loanapp scheduler``): cron expressions in JOBS_TIMEZONE.
+    JOBS: dict[str, str] = {"aging": "0 2 * * *", "delinquency_snapshot": "0 3 1 * *"}
+    JOBS_TIMEZONE = "America/New_York"
+    JOB_LOCK_SECONDS = 6 * 60 * 60  # SQLite lock rows older than this are taken over (a crashed run)
+
 
 def sqlalchemy_url(url: str) -> str:
     """Accept the usual ``postgres://`` spellings and use psycopg 3 for them."""

@@ -8,8 +8,10 @@ from loanapp.accounts import models as accounts_models  # noqa: F401
 from loanapp.applications import models as applications_models  # noqa: F401
 from loanapp.audit import models as audit_models  # noqa: F401
 from loanapp.extensions import db
+from loanapp.jobs import models as jobs_models  # noqa: F401
 from loanapp.loans import models as loans_models  # noqa: F401
 from loanapp.programs import models as programs_models  # noqa: F401
+from loanapp.servicing import models as servicing_models  # noqa: F401
 from reserve import schema as reserve_schema
 
 

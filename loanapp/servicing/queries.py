@@ -1,0 +1,323 @@
+"""Servicing reads: a loan's position on a date, its schedule with paid marks, its payment history.
+
+Nothing here writes. Days past due on a page are computed for the date shown (the business date),
+from the stored credits and the disclosed schedule, so a page is right even before the nightly aging.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import or_, select
+
+from loanapp.extensions import db
+from loanapp.loans.models import Loan, LoanInstallment
+from loanapp.loans.states import LoanStatus
+from loanapp.servicing.models import (
+    BucketHistory,
+    ChargeOff,
+    LoanServicing,
+    Payment,
+    PaymentAllocation,
+    Recovery,
+)
+from loanapp.servicing.policy import ServicingPolicy, current_policy
+from risk import delinquency
+from risk.money import ZERO, money
+from risk.servicing import LoanState, accrue, payoff_amount
+
+ZERO_ACCRUAL = Decimal("0E-10")
+
+
+def schedule_of(loan: Loan) -> list[delinquency.Installment]:
+    rows = db.session.execute(
+        select(LoanInstallment.due_date, LoanInstallment.payment)
+        .where(LoanInstallment.loan_id == loan.id)
+        .order_by(LoanInstallment.number)
+    )
+    return [delinquency.Installment(due, money(amount)) for due, amount in rows]
+
+
+@dataclass(frozen=True)
+class CreditPosition:
+    credited: Decimal
+    balance: Decimal
+
+
+def position_on(credits: Sequence[delinquency.Credit], principal: Decimal, on: dt.date) -> CreditPosition:
+    """Cumulative credited and principal left after the payments received by ``on``."""
+    last = None
+    for credit in credits:
+        if credit.on > on:
+            break
+        last = credit
+    if last is None:
+        return CreditPosition(ZERO, principal)
+    return CreditPosition(last.credited, last.balance)
+
+
+@dataclass(frozen=True)
+class Position:
+    """A loan on a date: what is owed, how late it is, what pays it off."""
+
+    as_of: dt.date
+    status: str
+    principal_balance: Decimal
+    accrued_interest: Decimal  # to the cent, accrued to ``as_of``
+    fees_due: Decimal
+    payoff: Decimal
+    standing: delinquency.Standing
+    bucket: str
+    credited: Decimal
+    total_paid: Decimal
+    last_payment_on: dt.date | None
+    paid_off_on: dt.date | None
+
+    @property
+    def balance(self) -> Decimal:
+        return self.principal_balance + self.accrued_interest + self.fees_due
+
+    @property
+    def catch_up_amount(self) -> Decimal:
+        """What brings a late loan current (the payoff, past maturity), plus any fees due."""
+        if self.standing.days_past_due == 0:
+            return ZERO
+        amount = self.standing.past_due_amount or self.payoff
+        return min(amount + self.fees_due, self.payoff)
+
+
+def servicing_row(loan: Loan) -> LoanServicing | None:
+    return db.session.get(LoanServicing, loan.id)
+
+
+def state_of(loan: Loan, row: LoanServicing | None) -> LoanState:
+    if row is None:
+        return LoanState.opened(loan.principal, loan.annual_rate, loan.contract_date)
+    return LoanState(
+        principal_balance=money(row.principal_balance),
+        accrued_interest=Decimal(row.accrued_interest).quantize(ZERO_ACCRUAL),
+        fees_due=money(row.fees_due),
+        as_of=row.interest_as_of,
+        annual_rate=loan.annual_rate,
+    )
+
+
+def loan_position(
+    loan: Loan,
+    as_of: dt.date,
+    *,
+    policy: ServicingPolicy | None = None,
+    row: LoanServicing | None = None,
+    schedule: Sequence[delinquency.Installment] | None = None,
+) -> Position:
+    """The loan on ``as_of`` (today or later: a payoff quote; the stored state is the latest)."""
+    policy = policy or current_policy()
+    row = row if row is not None else servicing_row(loan)
+    schedule = schedule if schedule is not None else schedule_of(loan)
+    state = state_of(loan, row)
+    on = max(as_of, state.as_of)
+    accrued = accrue(state, on)
+    credited = row.credited if row is not None else ZERO
+    if loan.status == LoanStatus.PAID_OFF:
+        standing = delinquency.Standing(0, ZERO, None, None)
+        bucket = delinquency.PAID_OFF
+    else:
+        standing = delinquency.standing(
+            as_of, schedule, money(credited), tolerance=policy.tolerance, balance=state.principal_balance
+        )
+        bucket = (
+            delinquency.CHARGED_OFF
+            if loan.status == LoanStatus.CHARGED_OFF
+            else policy.buckets.labels[max(policy.buckets.index_for(standing.days_past_due), 0)]
+        )
+    return Position(
+        as_of=as_of,
+        status=loan.status,
+        principal_balance=state.principal_balance,
+        accrued_interest=money(accrued.accrued_interest),
+        fees_due=state.fees_due,
+        payoff=payoff_amount(state, on),
+        standing=standing,
+        bucket=bucket,
+        credited=money(credited),
+        total_paid=money(row.total_paid) if row is not None else ZERO,
+        last_payment_on=row.last_payment_on if row is not None else None,
+        paid_off_on=row.paid_off_on if row is not None else None,
+    )
+
+
+def payoff_quote(loan: Loan, on: dt.date) -> Decimal:
+    """What pays the loan off on ``on``: principal, interest accrued to that day, fees."""
+    return payoff_amount(state_of(loan, servicing_row(loan)), on)
+
+
+@dataclass(frozen=True)
+class ScheduleLine:
+    number: int
+    due_date: dt.date
+    payment: Decimal
+    interest: Decimal
+    principal: Decimal
+    balance: Decimal
+    status: str  # "paid", "partly_paid", "unpaid"
+    paid_toward: Decimal
+    due: bool  # due on or before the date
+
+
+def schedule_with_marks(
+    loan: Loan, as_of: dt.date, credited: Decimal, policy: ServicingPolicy, *, paid_off: bool = False
+) -> list[ScheduleLine]:
+    """The disclosed schedule, each installment marked paid, partly paid or unpaid from the credits.
+
+    An installment counts paid under the same tolerance as days past due.
+    """
+    lines = []
+    before = ZERO
+    for inst in db.session.scalars(
+        select(LoanInstallment).where(LoanInstallment.loan_id == loan.id).order_by(LoanInstallment.number)
+    ):
+        through = before + money(inst.payment)
+        toward = min(max(credited - before, ZERO), money(inst.payment))
+        if paid_off or credited >= through - policy.tolerance:
+            status = "paid"
+        elif toward > 0:
+            status = "partly_paid"
+        else:
+            status = "unpaid"
+        lines.append(
+            ScheduleLine(
+                number=inst.number,
+                due_date=inst.due_date,
+                payment=money(inst.payment),
+                interest=money(inst.interest),
+                principal=money(inst.principal),
+                balance=money(inst.balance),
+                status=status,
+                paid_toward=money(inst.payment) if paid_off else toward,
+                due=inst.due_date <= as_of,
+            )
+        )
+        before = through
+    return lines
+
+
+@dataclass(frozen=True)
+class HistoryLine:
+    payment: Payment
+    allocation: PaymentAllocation | None
+    reversal: Payment | None
+
+    @property
+    def standing(self) -> bool:
+        return self.reversal is None
+
+
+def payment_history(loan: Loan) -> list[HistoryLine]:
+    """Every payment (newest first) with its allocation and, if it came back, its reversal."""
+    payments = list(
+        db.session.scalars(
+            select(Payment)
+            .where(Payment.loan_id == loan.id)
+            .order_by(Payment.received_on.desc(), Payment.id.desc())
+        )
+    )
+    reversals = {p.reverses_id: p for p in payments if p.kind == "reversal"}
+    allocations = {
+        a.payment_id: a
+        for a in db.session.scalars(select(PaymentAllocation).where(PaymentAllocation.loan_id == loan.id))
+    }
+    return [
+        HistoryLine(p, allocations.get(p.id), reversals.get(p.id)) for p in payments if p.kind == "payment"
+    ]
+
+
+def bucket_history(loan: Loan) -> list[BucketHistory]:
+    return list(
+        db.session.scalars(
+            select(BucketHistory).where(BucketHistory.loan_id == loan.id).order_by(BucketHistory.opened_on)
+        )
+    )
+
+
+def charge_off_of(loan: Loan) -> ChargeOff | None:
+    return db.session.scalar(select(ChargeOff).where(ChargeOff.loan_id == loan.id))
+
+
+def recoveries_of(loan: Loan) -> list[Recovery]:
+    return list(
+        db.session.scalars(select(Recovery).where(Recovery.loan_id == loan.id).order_by(Recovery.received_on))
+    )
+
+
+def loans_of(user_id: int) -> list[Loan]:
+    return list(db.session.scalars(select(Loan).where(Loan.borrower_id == user_id).order_by(Loan.id.desc())))
+
+
+def summary_for_api(loan: Loan, as_of: dt.date) -> dict[str, Any]:
+    """Servicing figures for ``GET /api/v1/loans/{id}`` (see ``ServicingSummarySchema``)."""
+    position = loan_position(loan, as_of)
+    return {
+        "as_of": as_of,
+        "principal_balance": position.principal_balance,
+        "accrued_interest": position.accrued_interest,
+        "fees_due": position.fees_due,
+        "payoff_amount": position.payoff,
+        "days_past_due": position.standing.days_past_due,
+        "bucket": position.bucket,
+        "past_due_amount": position.catch_up_amount,
+        "next_due_date": position.standing.next_due_date,
+        "next_payment_amount": position.standing.next_amount,
+        "total_paid": position.total_paid,
+        "last_payment_on": position.last_payment_on,
+        "paid_off_on": position.paid_off_on,
+    }
+
+
+@dataclass(frozen=True)
+class LoanListFilters:
+    status: str | None = None
+    bucket: str | None = None
+    search: str = ""
+    min_days: int | None = None
+
+
+def loan_list(filters: LoanListFilters, page: int = 1, per_page: int = 50) -> tuple[list[Any], int]:
+    """Loans with their servicing row, for the officers' list (newest first)."""
+    from loanapp.applications.models import Application
+
+    query = (
+        select(Loan, LoanServicing, Application)
+        .join(Application, Application.id == Loan.application_id)
+        .outerjoin(LoanServicing, LoanServicing.loan_id == Loan.id)
+    )
+    if filters.status:
+        query = query.where(Loan.status == filters.status)
+    if filters.bucket:
+        query = query.where(LoanServicing.bucket == filters.bucket)
+    if filters.min_days is not None:
+        query = query.where(LoanServicing.days_past_due >= filters.min_days)
+    if filters.search.strip():
+        text = filters.search.strip()
+        if text.isdigit():
+            query = query.where(Loan.id == int(text))
+        else:
+            like = f"%{text.lower()}%"
+            query = query.where(
+                or_(
+                    Application.first_name.ilike(like),
+                    Application.last_name.ilike(like),
+                )
+            )
+    from sqlalchemy import func
+
+    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = db.session.execute(
+        query.order_by(LoanServicing.days_past_due.desc().nulls_last(), Loan.id.desc())
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    ).all()
+    return list(rows), int(total)
