@@ -264,7 +264,7 @@ def file_claim(
     }
     request = Request(session, key, "file_claim", content, actor_id)
 
-    def work() -> Outcome:
+    def work() -> tuple[Outcome, Claim]:
         through = closed_through(session, lock="share")
         request.locked()  # a twin filing may have committed since the first look
         require_open(through, filed_on)
@@ -300,7 +300,7 @@ def file_claim(
             actor_id=actor_id,
             note=memo,
         )
-        return Outcome(claim_id=claim_id)
+        return Outcome(claim_id=claim_id), get_claim(session, claim_id)
 
     return request.run(work, lambda outcome: get_claim(session, _required(outcome.claim_id)))
 
@@ -336,7 +336,7 @@ def approve_claim(
         actor_id,
     )
 
-    def work() -> Outcome:
+    def work() -> tuple[Outcome, ClaimDecision]:
         filed_by, loan_id = _filed_by(session, claim_id)
         _check_not_filer(filed_by, actor_id, claim_id)
         through = closed_through(session, lock="share")
@@ -400,13 +400,16 @@ def approve_claim(
             ClaimEventKind.PAID,
             on_date=effective_date,
             actor_id=actor_id,
-            transaction_id=payment,
-            release_transaction_id=release,
+            transaction_id=payment.id,
+            release_transaction_id=None if release is None else release.id,
             cap_cents=cap,
             paid_cents=paid,
             note=note,
         )
-        return Outcome(transaction_id=payment, claim_id=claim_id)
+        claim_after = get_claim(session, claim_id)
+        return Outcome(transaction_id=payment.id, claim_id=claim_id), ClaimDecision(
+            claim_after, payment, release
+        )
 
     return request.run(work, lambda outcome: _decision(session, outcome))
 
@@ -447,7 +450,7 @@ def reject_claim(
         actor_id,
     )
 
-    def work() -> Outcome:
+    def work() -> tuple[Outcome, Claim]:
         filed_by, _ = _filed_by(session, claim_id)
         _check_not_filer(filed_by, actor_id, claim_id)
         through = closed_through(session, lock="share")
@@ -457,7 +460,7 @@ def reject_claim(
         transition(
             session, claim_id, ClaimEventKind.REJECTED, on_date=decided_on, actor_id=actor_id, note=reason
         )
-        return Outcome(claim_id=claim_id)
+        return Outcome(claim_id=claim_id), get_claim(session, claim_id)
 
     return request.run(work, lambda outcome: get_claim(session, _required(outcome.claim_id)))
 

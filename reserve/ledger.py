@@ -2,14 +2,19 @@
 
 Every write goes through :func:`post`, so its checks hold for every operation:
 
-* lock order, to keep concurrent writers from deadlocking: the ledger row ``FOR SHARE`` (a month
-  close takes it ``FOR UPDATE``), then the accounts the transaction touches ``FOR UPDATE`` in id order,
-  then a claim row. Limits are checked after the locks are held, so they hold at write time;
+* lock order, to keep concurrent writers from deadlocking: the month-close lock shared (a month
+  close takes it exclusive, see :func:`closed_through`), then the accounts the transaction touches
+  ``FOR UPDATE`` in id order, then a claim row. Limits are checked after the locks are held, so they
+  hold at write time;
 * a pool (available, a loan's commitment) never drops below zero at *any* effective date from the
   posting's date on, so a back-dated posting cannot make an earlier balance negative;
 * the per-day and per-month totals are upserted in the same transaction, under the account locks;
 * nothing commits: the caller owns the unit of work. A ``SAVEPOINT`` wraps each operation so a
   refusal or a lost idempotency race leaves the caller's transaction usable.
+
+The hot statements are built once, as Core statements on the tables, and run on the session's
+connection: the account locks are held until the caller commits, so every round trip and every
+millisecond of Python between the lock and the commit is time other writers wait.
 """
 
 from __future__ import annotations
@@ -19,14 +24,28 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any, TypeVar
+from typing import cast as typed
 from urllib.parse import quote
 
 from risk.money import from_cents
-from sqlalchemy import func, insert, select, union_all
+from sqlalchemy import (
+    Connection,
+    Date,
+    Table,
+    bindparam,
+    cast,
+    func,
+    insert,
+    literal,
+    null,
+    select,
+    text,
+    union_all,
+)
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from reserve.db import upsert_insert
 from reserve.domain import (
     POOL_KINDS,
     AccountKind,
@@ -48,6 +67,14 @@ from reserve.schema import (
 
 T = TypeVar("T")
 
+accounts = typed(Table, AccountRow.__table__)
+transactions = typed(Table, TransactionRow.__table__)
+postings = typed(Table, PostingRow.__table__)
+daily_totals = typed(Table, DailyTotalRow.__table__)
+monthly_totals = typed(Table, MonthlyTotalRow.__table__)
+requests = typed(Table, RequestRow.__table__)
+ledger = typed(Table, LedgerRow.__table__)
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
@@ -64,6 +91,20 @@ def month_start(day: date) -> date:
 
 def dollars(cents: int) -> str:
     return f"${from_cents(cents):,}"
+
+
+def cents_of(amount: Decimal) -> int:
+    """Whole cents of an amount already validated to have none past the cent."""
+    return int(amount * 100)
+
+
+def connection_of(session: Session) -> Connection:
+    """The connection of the session's current transaction, for Core statements on reserve tables."""
+    return session.connection(bind_arguments={"mapper": AccountRow})
+
+
+def _dialect(connection: Connection) -> str:
+    return connection.dialect.name
 
 
 # --- accounts -------------------------------------------------------------------------------------
@@ -110,90 +151,120 @@ def commitment_of(loan_id: int) -> AccountRef:
 class Account:
     id: int
     ref: AccountRef
+    new: bool = False  # opened by this transaction (so nothing has been posted to it yet)
 
 
-def _account(row: Any) -> Account:
-    return Account(
-        id=row.id,
-        ref=AccountRef(AccountKind(row.kind), loan_id=row.loan_id, funder=row.funder, grant=row.grant_name),
-    )
+_ACCOUNT_COLUMNS = (
+    accounts.c.id,
+    accounts.c.kind,
+    accounts.c.loan_id,
+    accounts.c.funder,
+    accounts.c.grant_name,
+)
+_FIND_ACCOUNT = select(*_ACCOUNT_COLUMNS).where(accounts.c.code == bindparam("code"))
+_LOCK_ACCOUNTS = (
+    select(*_ACCOUNT_COLUMNS)
+    .where(accounts.c.code.in_(bindparam("codes", expanding=True)))
+    .order_by(accounts.c.id)
+    .with_for_update()
+)
+
+
+def _account(row: Any, new: bool = False) -> Account:
+    ref = AccountRef(AccountKind(row.kind), loan_id=row.loan_id, funder=row.funder, grant=row.grant_name)
+    return Account(id=row.id, ref=ref, new=new)
 
 
 def find_account(session: Session, ref: AccountRef) -> Account | None:
-    row = session.execute(
-        select(
-            AccountRow.id, AccountRow.kind, AccountRow.loan_id, AccountRow.funder, AccountRow.grant_name
-        ).where(AccountRow.code == ref.code)
-    ).one_or_none()
+    row = connection_of(session).execute(_FIND_ACCOUNT, {"code": ref.code}).one_or_none()
     return None if row is None else _account(row)
 
 
 def ref_for_code(session: Session, code: str) -> AccountRef:
-    row = session.execute(
-        select(AccountRow.kind, AccountRow.loan_id, AccountRow.funder, AccountRow.grant_name).where(
-            AccountRow.code == code
+    return _account(connection_of(session).execute(_FIND_ACCOUNT, {"code": code}).one()).ref
+
+
+_OPEN_ACCOUNT: dict[str, Any] = {}
+
+
+def _open_account_statement(dialect: str) -> Any:
+    """``INSERT ... ON CONFLICT (code) DO NOTHING RETURNING id`` for the dialect (built once)."""
+    if dialect not in _OPEN_ACCOUNT:
+        insert_for = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        _OPEN_ACCOUNT[dialect] = (
+            insert_for(accounts).on_conflict_do_nothing(index_elements=["code"]).returning(accounts.c.id)
         )
-    ).one()
-    return AccountRef(AccountKind(row.kind), loan_id=row.loan_id, funder=row.funder, grant=row.grant_name)
+    return _OPEN_ACCOUNT[dialect]
 
 
-def ensure_accounts(
-    session: Session, refs: Iterable[AccountRef], *, lock: bool = True
-) -> dict[AccountRef, Account]:
-    """Find or open the accounts, then (by default) lock them ``FOR UPDATE`` in id order.
+def ensure_accounts(session: Session, refs: Iterable[AccountRef]) -> dict[AccountRef, Account]:
+    """Find the accounts and lock them ``FOR UPDATE`` in id order, opening those that do not exist.
 
-    Missing accounts are inserted with ``ON CONFLICT DO NOTHING`` in code order, so two writers opening
-    the same new loan account wait for each other instead of failing or deadlocking.
+    A new account gets a higher id than every existing one and is locked by its insert, so the
+    id order holds. Two writers opening the same new account: the second's insert waits for the
+    first to commit, then finds the row and locks it.
     """
     wanted = {ref.code: ref for ref in refs}
-    columns = (AccountRow.id, AccountRow.kind, AccountRow.loan_id, AccountRow.funder, AccountRow.grant_name)
-    query = select(*columns).where(AccountRow.code.in_(wanted)).order_by(AccountRow.id)
-    if lock:
-        query = query.with_for_update()
-    found = {_account(row).ref.code: _account(row) for row in session.execute(query)}
+    connection = connection_of(session)
+    found = {
+        account.ref.code: account
+        for account in map(_account, connection.execute(_LOCK_ACCOUNTS, {"codes": list(wanted)}))
+    }
     missing = sorted(set(wanted) - set(found))
     if missing:
         now = utcnow()
+        statement = _open_account_statement(_dialect(connection))
+        late = []
         for code in missing:
             ref = wanted[code]
-            statement = (
-                upsert_insert(session, AccountRow.__table__)
-                .values(
-                    code=code,
-                    kind=str(ref.kind),
-                    loan_id=ref.loan_id,
-                    funder=ref.funder,
-                    grant_name=ref.grant,
-                    created_at=now,
-                )
-                .on_conflict_do_nothing(index_elements=["code"])
-            )
-            session.execute(statement)
-        found = {_account(row).ref.code: _account(row) for row in session.execute(query)}
+            values = {
+                "code": code,
+                "kind": str(ref.kind),
+                "loan_id": ref.loan_id,
+                "funder": ref.funder,
+                "grant_name": ref.grant,
+                "created_at": now,
+            }
+            new_id = connection.execute(statement, values).scalar()
+            if new_id is None:
+                late.append(code)
+            else:
+                found[code] = Account(id=new_id, ref=ref, new=True)
+        if late:
+            for account in map(_account, connection.execute(_LOCK_ACCOUNTS, {"codes": late})):
+                found[account.ref.code] = account
     return {wanted[code]: account for code, account in found.items()}
 
 
 # --- the open-month rule --------------------------------------------------------------------------
 
+#: Transaction-scoped advisory lock per schema: shared by postings, exclusive for a month close.
+_CLOSE_LOCK = "hashtext(current_schema() || '.reserve_ledger')"
+_SHARE_CLOSE_LOCK = text(f"SELECT pg_advisory_xact_lock_shared({_CLOSE_LOCK})")
+_TAKE_CLOSE_LOCK = text(f"SELECT pg_advisory_xact_lock({_CLOSE_LOCK})")
+_READ_LEDGER = select(ledger.c.closed_through).where(ledger.c.id == 1)
+
 
 def closed_through(session: Session, *, lock: str | None = None) -> date | None:
     """The last closed day, reading (and creating on first use) the ledger row.
 
-    ``lock="share"`` for postings, ``lock="update"`` for a month close.
+    ``lock="share"`` for postings, ``lock="update"`` for a month close: the close waits for postings
+    in flight and no posting starts while it runs. On PostgreSQL this is an advisory lock (shared row
+    locks on one hot row would make every posting write a MultiXact); it is taken before the row is
+    read, so the read sees any close committed meanwhile. On SQLite ``BEGIN IMMEDIATE`` already
+    serialises writers.
     """
-    query = select(LedgerRow.closed_through).where(LedgerRow.id == 1)
-    if lock == "share":
-        query = query.with_for_update(read=True)
-    elif lock == "update":
-        query = query.with_for_update()
-    row = session.execute(query).one_or_none()
+    connection = connection_of(session)
+    if lock is not None and _dialect(connection) == "postgresql":
+        connection.execute(_SHARE_CLOSE_LOCK if lock == "share" else _TAKE_CLOSE_LOCK)
+    query = _READ_LEDGER.with_for_update() if lock == "update" else _READ_LEDGER
+    row = connection.execute(query).one_or_none()
     if row is None:
-        session.execute(
-            upsert_insert(session, LedgerRow.__table__)
-            .values(id=1, closed_through=None)
-            .on_conflict_do_nothing(index_elements=["id"])
+        insert_for = postgresql.insert if _dialect(connection) == "postgresql" else sqlite.insert
+        connection.execute(
+            insert_for(ledger).values(id=1, closed_through=None).on_conflict_do_nothing(index_elements=["id"])
         )
-        row = session.execute(query).one()
+        row = connection.execute(query).one()
     value: date | None = row[0]
     return value
 
@@ -217,33 +288,50 @@ def balances_cents(session: Session, account_ids: Sequence[int], as_of: date) ->
     if not account_ids:
         return {}
     first = month_start(as_of)
-    months = select(MonthlyTotalRow.account_id, MonthlyTotalRow.net_cents).where(
-        MonthlyTotalRow.account_id.in_(account_ids), MonthlyTotalRow.month < first
+    months = select(monthly_totals.c.account_id, monthly_totals.c.net_cents).where(
+        monthly_totals.c.account_id.in_(account_ids), monthly_totals.c.month < first
     )
-    days = select(DailyTotalRow.account_id, DailyTotalRow.net_cents).where(
-        DailyTotalRow.account_id.in_(account_ids), DailyTotalRow.day >= first, DailyTotalRow.day <= as_of
+    days = select(daily_totals.c.account_id, daily_totals.c.net_cents).where(
+        daily_totals.c.account_id.in_(account_ids), daily_totals.c.day >= first, daily_totals.c.day <= as_of
     )
     both = union_all(months, days).subquery()
-    rows = session.execute(select(both.c.account_id, func.sum(both.c.net_cents)).group_by(both.c.account_id))
+    rows = connection_of(session).execute(
+        select(both.c.account_id, func.sum(both.c.net_cents)).group_by(both.c.account_id)
+    )
     result = dict.fromkeys(account_ids, 0)
     result.update({account_id: int(total) for account_id, total in rows})
     return result
 
 
+# Before the month of ``on``: one sum. From its first day on: every day, in order (normally a few).
+_SPENDABLE = union_all(
+    select(
+        literal(0).label("part"),
+        cast(null(), Date).label("day"),
+        func.coalesce(func.sum(monthly_totals.c.net_cents), 0).label("net"),
+    ).where(monthly_totals.c.account_id == bindparam("account"), monthly_totals.c.month < bindparam("first")),
+    select(literal(1), daily_totals.c.day, daily_totals.c.net_cents).where(
+        daily_totals.c.account_id == bindparam("account"), daily_totals.c.day >= bindparam("first")
+    ),
+)
+
+
 def spendable_cents(session: Session, account_id: int, on: date) -> int:
-    """The lowest balance the account has at any effective date from ``on`` on.
+    """The lowest balance the account has at any effective date from ``on`` on (one query).
 
     Taking this much out on ``on`` keeps every later balance (including future-dated ones) at or
     above zero. Normally there are no later days and this is the balance at ``on``.
     """
-    balance = balances_cents(session, [account_id], on)[account_id]
+    rows = connection_of(session).execute(_SPENDABLE, {"account": account_id, "first": month_start(on)}).all()
+    balance = 0
+    later = []
+    for part, day, net in rows:
+        if part == 0 or day <= on:
+            balance += int(net)
+        else:
+            later.append((day, int(net)))
     lowest = balance
-    later = session.execute(
-        select(DailyTotalRow.net_cents)
-        .where(DailyTotalRow.account_id == account_id, DailyTotalRow.day > on)
-        .order_by(DailyTotalRow.day)
-    ).scalars()
-    for net in later:
+    for _, net in sorted(later):
         balance += net
         lowest = min(lowest, balance)
     return lowest
@@ -265,6 +353,28 @@ _KIND_WORDS = {
     TransactionKind.REVERSAL: "reversal",
 }
 
+_INSERT_TRANSACTION = insert(transactions).returning(transactions.c.id)
+_INSERT_POSTINGS = insert(postings)
+_UPSERTS: dict[str, tuple[Any, Any]] = {}
+
+
+def _upserts(dialect: str) -> tuple[Any, Any]:
+    """Per-day and per-month ``INSERT ... ON CONFLICT DO UPDATE SET net = net + excluded.net``."""
+    if dialect not in _UPSERTS:
+        insert_for = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        day = insert_for(daily_totals)
+        day = day.on_conflict_do_update(
+            index_elements=["account_id", "day"],
+            set_={"net_cents": daily_totals.c.net_cents + day.excluded.net_cents},
+        )
+        month = insert_for(monthly_totals)
+        month = month.on_conflict_do_update(
+            index_elements=["account_id", "month", "kind"],
+            set_={"net_cents": monthly_totals.c.net_cents + month.excluded.net_cents},
+        )
+        _UPSERTS[dialect] = (day, month)
+    return _UPSERTS[dialect]
+
 
 def post(
     session: Session,
@@ -278,8 +388,8 @@ def post(
     claim_id: int | None = None,
     reverses_id: int | None = None,
     spendable: dict[int, int] | None = None,
-) -> int:
-    """Write one balanced transaction and its totals; the caller holds the locks. Returns its id.
+) -> Transaction:
+    """Write one balanced transaction and its totals; the caller holds the locks.
 
     ``spendable`` passes figures the operation already read under the same locks (saves a query).
     """
@@ -293,7 +403,7 @@ def post(
         if leg.cents < 0 and leg.account.ref.kind in POOL_KINDS:
             have = (spendable or {}).get(leg.account.id)
             if have is None:
-                have = spendable_cents(session, leg.account.id, effective_date)
+                have = 0 if leg.account.new else spendable_cents(session, leg.account.id, effective_date)
             if have + leg.cents < 0:
                 what = _KIND_WORDS.get(kind, str(kind)) + (
                     f" for loan {loan_id}" if loan_id is not None else ""
@@ -302,49 +412,57 @@ def post(
                     f"{leg.account.ref.label} is {dollars(have)} on {effective_date} (or later);"
                     f" this {what} needs {dollars(-leg.cents)}, {dollars(-leg.cents - have)} more than there is"
                 )
-    transaction_id: int = session.execute(
-        insert(TransactionRow)
-        .values(
-            kind=str(kind),
-            effective_date=effective_date,
-            recorded_at=utcnow(),
-            actor_id=actor_id,
-            memo=memo,
-            loan_id=loan_id,
-            claim_id=claim_id,
-            reverses_id=reverses_id,
-        )
-        .returning(TransactionRow.id)
+    connection = connection_of(session)
+    recorded_at = utcnow()
+    transaction_id: int = connection.execute(
+        _INSERT_TRANSACTION,
+        {
+            "kind": str(kind),
+            "effective_date": effective_date,
+            "recorded_at": recorded_at,
+            "actor_id": actor_id,
+            "memo": memo,
+            "loan_id": loan_id,
+            "claim_id": claim_id,
+            "reverses_id": reverses_id,
+        },
     ).scalar_one()
-    session.execute(
-        insert(PostingRow),
+    connection.execute(
+        _INSERT_POSTINGS,
         [
             {"transaction_id": transaction_id, "account_id": leg.account.id, "amount_cents": leg.cents}
             for leg in legs
         ],
     )
-    daily = upsert_insert(session, DailyTotalRow.__table__)
-    daily = daily.on_conflict_do_update(
-        index_elements=["account_id", "day"],
-        set_={"net_cents": DailyTotalRow.net_cents + daily.excluded.net_cents},
-    )
-    session.execute(
-        daily, [{"account_id": leg.account.id, "day": effective_date, "net_cents": leg.cents} for leg in legs]
-    )
-    monthly = upsert_insert(session, MonthlyTotalRow.__table__)
-    monthly = monthly.on_conflict_do_update(
-        index_elements=["account_id", "month", "kind"],
-        set_={"net_cents": MonthlyTotalRow.net_cents + monthly.excluded.net_cents},
+    day, month = _upserts(_dialect(connection))
+    connection.execute(
+        day, [{"account_id": leg.account.id, "day": effective_date, "net_cents": leg.cents} for leg in legs]
     )
     first = month_start(effective_date)
-    session.execute(
-        monthly,
+    connection.execute(
+        month,
         [
             {"account_id": leg.account.id, "month": first, "kind": str(kind), "net_cents": leg.cents}
             for leg in legs
         ],
     )
-    return transaction_id
+    return Transaction(
+        id=transaction_id,
+        kind=kind,
+        effective_date=effective_date,
+        recorded_at=recorded_at,
+        actor_id=actor_id,
+        memo=memo,
+        postings=tuple(
+            Posting(
+                leg.account.ref.code, leg.account.ref.kind, from_cents(leg.cents), leg.account.ref.loan_id
+            )
+            for leg in legs
+        ),
+        loan_id=loan_id,
+        claim_id=claim_id,
+        reverses_id=reverses_id,
+    )
 
 
 # --- reading transactions back --------------------------------------------------------------------
@@ -354,30 +472,28 @@ def load_transactions(session: Session, ids: Sequence[int]) -> list[Transaction]
     """Value objects for the transactions, in the order of ``ids``."""
     if not ids:
         return []
-    rows = {
-        row.id: row
-        for row in session.execute(select(TransactionRow.__table__).where(TransactionRow.id.in_(ids)))
-    }
+    connection = connection_of(session)
+    rows = {row.id: row for row in connection.execute(select(transactions).where(transactions.c.id.in_(ids)))}
     missing = set(ids) - set(rows)
     if missing:
         raise TransactionNotFound(f"no reserve transaction {min(missing)}")
     reversed_by = dict(
-        session.execute(
-            select(TransactionRow.reverses_id, TransactionRow.id).where(TransactionRow.reverses_id.in_(ids))
+        connection.execute(
+            select(transactions.c.reverses_id, transactions.c.id).where(transactions.c.reverses_id.in_(ids))
         ).all()
     )
     legs: dict[int, list[Posting]] = {i: [] for i in ids}
-    posting_rows = session.execute(
+    posting_rows = connection.execute(
         select(
-            PostingRow.transaction_id,
-            PostingRow.amount_cents,
-            AccountRow.code,
-            AccountRow.kind,
-            AccountRow.loan_id,
+            postings.c.transaction_id,
+            postings.c.amount_cents,
+            accounts.c.code,
+            accounts.c.kind,
+            accounts.c.loan_id,
         )
-        .join(AccountRow, AccountRow.id == PostingRow.account_id)
-        .where(PostingRow.transaction_id.in_(ids))
-        .order_by(PostingRow.id)
+        .join(accounts, accounts.c.id == postings.c.account_id)
+        .where(postings.c.transaction_id.in_(ids))
+        .order_by(postings.c.id)
     )
     for transaction_id, cents, code, account_kind, account_loan in posting_rows:
         legs[transaction_id].append(Posting(code, AccountKind(account_kind), from_cents(cents), account_loan))
@@ -421,6 +537,12 @@ class _Replay(Exception):
         self.outcome = outcome
 
 
+_PREVIOUS = select(
+    requests.c.operation, requests.c.request_hash, requests.c.transaction_id, requests.c.claim_id
+).where(requests.c.key == bindparam("key"))
+_RECORD = insert(requests)
+
+
 class Request:
     """One idempotent call: its key, the hash of its content and who made it."""
 
@@ -435,11 +557,7 @@ class Request:
 
     def previous(self) -> Outcome | None:
         """The outcome already stored under this key, or a conflict if the key was used differently."""
-        row = self.session.execute(
-            select(
-                RequestRow.operation, RequestRow.request_hash, RequestRow.transaction_id, RequestRow.claim_id
-            ).where(RequestRow.key == self.key)
-        ).one_or_none()
+        row = connection_of(self.session).execute(_PREVIOUS, {"key": self.key}).one_or_none()
         if row is None:
             return None
         if row.request_hash != self.hash:
@@ -454,24 +572,25 @@ class Request:
         if outcome is not None:
             raise _Replay(outcome)
 
-    def run(self, work: Callable[[], Outcome], load: Callable[[Outcome], T]) -> T:
-        """Do ``work`` once per key: a repeat returns the first result, a changed repeat conflicts."""
+    def run(self, work: Callable[[], tuple[Outcome, T]], load: Callable[[Outcome], T]) -> T:
+        """Do ``work`` once per key: a repeat returns the first result (``load``), a changed repeat conflicts."""
         outcome = self.previous()
         if outcome is not None:
             return load(outcome)
         try:
             with self.session.begin_nested():
-                outcome = work()
-                self.session.execute(
-                    insert(RequestRow).values(
-                        key=self.key,
-                        operation=self.operation,
-                        request_hash=self.hash,
-                        actor_id=self.actor_id,
-                        recorded_at=utcnow(),
-                        transaction_id=outcome.transaction_id,
-                        claim_id=outcome.claim_id,
-                    )
+                outcome, result = work()
+                connection_of(self.session).execute(
+                    _RECORD,
+                    {
+                        "key": self.key,
+                        "operation": self.operation,
+                        "request_hash": self.hash,
+                        "actor_id": self.actor_id,
+                        "recorded_at": utcnow(),
+                        "transaction_id": outcome.transaction_id,
+                        "claim_id": outcome.claim_id,
+                    },
                 )
         except _Replay as replay:
             return load(replay.outcome)
@@ -481,9 +600,5 @@ class Request:
             outcome = self.previous()
             if outcome is None:
                 raise
-        return load(outcome)
-
-
-def cents_of(amount: Decimal) -> int:
-    """Whole cents of an amount already validated to have none past the cent."""
-    return int(amount * 100)
+            return load(outcome)
+        return result

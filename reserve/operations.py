@@ -65,6 +65,10 @@ from reserve.ledger import (
 from reserve.schema import SANCTIONED_WRITE, ClaimRow, LedgerRow, MonthCloseRow, TransactionRow
 
 
+def _posted(transaction: Transaction) -> tuple[Outcome, Transaction]:
+    return Outcome(transaction.id), transaction
+
+
 def _loaded(session: Session) -> Callable[[Outcome], Transaction]:
     def load(outcome: Outcome) -> Transaction:
         assert outcome.transaction_id is not None
@@ -104,12 +108,12 @@ def record_deposit(
         actor_id,
     )
 
-    def work() -> Outcome:
+    def work() -> tuple[Outcome, Transaction]:
         through = closed_through(session, lock="share")
         accounts = ensure_accounts(session, [grant_ref, AVAILABLE])
         request.locked()
         require_open(through, received_on)
-        return Outcome(
+        return _posted(
             post(
                 session,
                 kind=TransactionKind.DEPOSIT,
@@ -160,14 +164,14 @@ def commit_reserve(
         actor_id,
     )
 
-    def work() -> Outcome:
+    def work() -> tuple[Outcome, Transaction]:
         through = closed_through(session, lock="share")
         accounts = ensure_accounts(session, [AVAILABLE, ref])
         request.locked()
         require_open(through, effective_date)
-        if _open_commitment(session, loan_id) is not None:
+        if not accounts[ref].new and _open_commitment(session, loan_id) is not None:
             raise CommitmentExists(f"loan {loan_id} already has a reserve commitment")
-        return Outcome(
+        return _posted(
             post(
                 session,
                 kind=TransactionKind.COMMITMENT,
@@ -220,7 +224,7 @@ def release_commitment(
         actor_id,
     )
 
-    def work() -> Outcome:
+    def work() -> tuple[Outcome, Transaction]:
         through = closed_through(session, lock="share")
         if find_account(session, ref) is None:
             raise NoOpenCommitment(f"loan {loan_id} has no reserve commitment")
@@ -237,7 +241,7 @@ def release_commitment(
         left = spendable_cents(session, accounts[ref].id, effective_date)
         if left <= 0:
             raise NoOpenCommitment(f"loan {loan_id} has no committed reserve left on {effective_date}")
-        return Outcome(
+        return _posted(
             post(
                 session,
                 kind=TransactionKind.RELEASE,
@@ -277,7 +281,7 @@ def record_recovery(
         actor_id,
     )
 
-    def work() -> Outcome:
+    def work() -> tuple[Outcome, Transaction]:
         through = closed_through(session, lock="share")
         accounts = ensure_accounts(session, [AVAILABLE, RECOVERIES])
         request.locked()
@@ -291,7 +295,7 @@ def record_recovery(
             raise RecoveryExceedsClaim(
                 f"claim {claim_id} paid {dollars(cents_of(claim.paid))}; only {dollars(room)} more can be recovered"
             )
-        return Outcome(
+        return _posted(
             post(
                 session,
                 kind=TransactionKind.RECOVERY,
@@ -323,12 +327,12 @@ def record_interest(
         session, key, "interest", {"amount": amount, "earned_on": earned_on, "memo": memo}, actor_id
     )
 
-    def work() -> Outcome:
+    def work() -> tuple[Outcome, Transaction]:
         through = closed_through(session, lock="share")
         accounts = ensure_accounts(session, [INTEREST, AVAILABLE])
         request.locked()
         require_open(through, earned_on)
-        return Outcome(
+        return _posted(
             post(
                 session,
                 kind=TransactionKind.INTEREST,
@@ -367,7 +371,7 @@ def reverse(
         actor_id,
     )
 
-    def work() -> Outcome:
+    def work() -> tuple[Outcome, Transaction]:
         original = load_transaction(session, transaction_id)
         if original.kind is TransactionKind.REVERSAL:
             raise ReversalNotAllowed(
@@ -414,10 +418,10 @@ def reverse(
                 ClaimEventKind.PAYMENT_REVERSED,
                 on_date=effective_date,
                 actor_id=actor_id,
-                transaction_id=reversal,
+                transaction_id=reversal.id,
                 note=reason,
             )
-        return Outcome(reversal)
+        return _posted(reversal)
 
     return request.run(work, _loaded(session))
 

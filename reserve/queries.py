@@ -43,12 +43,14 @@ from reserve.schema import (
     TransactionRow,
 )
 
+_LEDGER_KINDS = [str(kind) for kind in AccountKind if kind is not AccountKind.COMMITTED]
+
 
 def _ledger_accounts(session: Session) -> list[tuple[int, AccountKind, str | None, str | None]]:
     """All accounts but the loans' commitments: a handful (available, sinks, sources per grant)."""
     rows = session.execute(
         select(AccountRow.id, AccountRow.kind, AccountRow.funder, AccountRow.grant_name)
-        .where(AccountRow.kind != str(AccountKind.COMMITTED))
+        .where(AccountRow.kind.in_(_LEDGER_KINDS))
         .order_by(AccountRow.id)
     )
     return [(row.id, AccountKind(row.kind), row.funder, row.grant_name) for row in rows]
@@ -107,7 +109,7 @@ def commitment_balance(session: Session, loan_id: int, as_of: date) -> Decimal:
 def account_balances(session: Session, as_of: date) -> dict[str, Decimal]:
     """Balance of every account but the loans' commitments, by account code (sign convention applies)."""
     rows = session.execute(
-        select(AccountRow.id, AccountRow.code).where(AccountRow.kind != str(AccountKind.COMMITTED))
+        select(AccountRow.id, AccountRow.code).where(AccountRow.kind.in_(_LEDGER_KINDS))
     ).all()
     balances = balances_cents(session, [row.id for row in rows], as_of)
     return {row.code: from_cents(balances[row.id]) for row in rows}

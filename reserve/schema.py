@@ -105,6 +105,8 @@ class AccountRow(ReserveBase):
             name="funder_only_on_grant",
         ),
         UniqueConstraint("funder", "grant_name"),
+        # The handful of accounts that are not a loan's commitment are found by kind among many loans.
+        Index("ix_reserve_account_kind", "kind"),
     )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
