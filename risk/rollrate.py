@@ -125,6 +125,8 @@ def worsen(matrix: npt.ArrayLike, multiplier: float, field: str = "multiplier") 
     factor = float(multiplier)
     if not np.isfinite(factor) or factor < 0:
         raise ProjectionError(field, f"must be a finite number of at least 0, not {multiplier!r}")
+    if factor == 1.0:
+        return base
     result = base.copy()
     for state in LIVE_STATES:
         worse = np.zeros(N_STATES, dtype=bool)

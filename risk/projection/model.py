@@ -314,6 +314,47 @@ def regimes(portfolio: Portfolio, assumptions: Assumptions) -> Regimes:
     )
 
 
+def _propagate(
+    v: FloatArray,
+    normal: FloatArray,
+    stressed: FloatArray,
+    window: BoolArray,
+    class_state: IntArray,
+    class_term: IntArray,
+    first_month: int,
+    keep_states: bool = False,
+) -> tuple[FloatArray, FloatArray, FloatArray | None]:
+    """Run the chain from state ``v`` (C, 7, Q) through months ``first_month..H``.
+
+    Returns the charge-off and payoff probabilities of those months (C, Q, n) and, if asked, the
+    state after each of them (C, n, 7, Q).
+    """
+    c, h = window.shape
+    q = class_state.shape[0]
+    n = h - first_month + 1
+    charged_off = np.empty((c, q, n))
+    paid_off = np.empty((c, q, n))
+    states = np.empty((c, n, N_STATES, q)) if keep_states else None
+    for i, t in enumerate(range(first_month, h + 1)):
+        # Only the live rows move mass (the absorbing rows are the identity); written out as sums of
+        # products rather than a batched matrix product, which would wake BLAS threads for 7 x 7 work.
+        step = np.where(window[:, t - 1, None, None], stressed, normal)[:, :N_LIVE, :, None]
+        moved = (step * v[:, :N_LIVE, None, :]).sum(axis=1)  # (C, 7, Q)
+        moved[:, State.CHARGED_OFF, :] += v[:, State.CHARGED_OFF, :]
+        moved[:, State.PAID_OFF, :] += v[:, State.PAID_OFF, :]
+        matured = (t + class_state[None, :] - LAG[:, None]) >= class_term[None, :]  # (5, Q)
+        if matured.any():
+            gone = moved[:, :N_LIVE, :] * matured[None]
+            moved[:, :N_LIVE, :] -= gone
+            moved[:, State.PAID_OFF, :] += gone.sum(axis=1)
+        charged_off[:, :, i] = moved[:, State.CHARGED_OFF, :] - v[:, State.CHARGED_OFF, :]
+        paid_off[:, :, i] = moved[:, State.PAID_OFF, :] - v[:, State.PAID_OFF, :]
+        v = moved
+        if states is not None:
+            states[:, i] = v
+    return charged_off, paid_off, states
+
+
 def outcome_probabilities(
     normal: FloatArray,
     stressed: FloatArray,
@@ -338,28 +379,50 @@ def outcome_probabilities(
     charged_off, paid_off
         ``(C, Q, H)``: probability of the event happening in month ``m + 1`` (maturity included in
         ``paid_off``); what is left is the probability of being live after the horizon.
+
+    Notes
+    -----
+    Histories of one draw agree with its all-normal chain until their first stressed month, so that
+    chain is run once per draw and each history only from its first stressed month on.
     """
     c, h = history_window.shape
     q = class_state.shape[0]
-    # State-major layout (C, 7, Q): one small matrix product per history and month.
-    v = np.zeros((c, N_STATES, q))
-    v[:, class_state, np.arange(q)] = 1.0
+    first = np.where(history_window.any(axis=1), history_window.argmax(axis=1) + 1, h + 1)
+    draws, of_draw = np.unique(history_draw, return_inverse=True)
+    start = np.zeros((draws.shape[0], N_STATES, q))
+    start[:, class_state, np.arange(q)] = 1.0
+    base_co, base_po, base_states = _propagate(
+        start,
+        normal[draws],
+        normal[draws],
+        np.zeros((draws.shape[0], h), dtype=bool),
+        class_state,
+        class_term,
+        1,
+        keep_states=True,
+    )
+    assert base_states is not None
     charged_off = np.empty((c, q, h))
     paid_off = np.empty((c, q, h))
-    normal_t = np.ascontiguousarray(normal.transpose(0, 2, 1))[history_draw]
-    stressed_t = np.ascontiguousarray(stressed.transpose(0, 2, 1))[history_draw]
-    for t in range(1, h + 1):
-        step = np.where(history_window[:, t - 1, None, None], stressed_t, normal_t)
-        before_co = v[:, State.CHARGED_OFF, :].copy()
-        before_po = v[:, State.PAID_OFF, :].copy()
-        v = np.matmul(step, v)
-        matured = (t + class_state[None, :] - LAG[:, None]) >= class_term[None, :]  # (5, Q)
-        if matured.any():
-            moved = v[:, :N_LIVE, :] * matured[None]
-            v[:, :N_LIVE, :] -= moved
-            v[:, State.PAID_OFF, :] += moved.sum(axis=1)
-        charged_off[:, :, t - 1] = v[:, State.CHARGED_OFF, :] - before_co
-        paid_off[:, :, t - 1] = v[:, State.PAID_OFF, :] - before_po
+    for month in np.unique(first):
+        s = int(month)
+        mine = np.flatnonzero(first == s)
+        base = of_draw[mine]
+        charged_off[mine, :, : s - 1] = base_co[base, :, : s - 1]
+        paid_off[mine, :, : s - 1] = base_po[base, :, : s - 1]
+        if s <= h:
+            v = base_states[base, s - 2] if s > 1 else start[base]
+            co, po, _ = _propagate(
+                v,
+                normal[history_draw[mine]],
+                stressed[history_draw[mine]],
+                history_window[mine],
+                class_state,
+                class_term,
+                s,
+            )
+            charged_off[mine, :, s - 1 :] = co
+            paid_off[mine, :, s - 1 :] = po
     np.maximum(charged_off, 0.0, out=charged_off)
     np.maximum(paid_off, 0.0, out=paid_off)
     return charged_off, paid_off

@@ -82,6 +82,11 @@ BLOCK_PATHS = 256
 #: A unit with at most this many charge-offs in a path gets them one by one (exact); above, by
 #: month with the unit's mean amounts (see the module docstring).
 EXACT_EVENTS = 24
+#: Books of at most this many loans get their payoffs drawn loan by loan; bigger books get them as
+#: their conditional expectation (see the module docstring).
+EXACT_PAYOFF_LOANS = 5_000
+#: Rounds of rejection sampling before a quiet loan is placed exactly (see ``_pick_quiet``).
+_REJECTION_ROUNDS = 12
 #: Resolution of the guide table that starts the search for a charge-off's month.
 _GUIDE = 64
 #: Cells of outcome probabilities computed at once (bounds the memory of that step).
@@ -104,6 +109,10 @@ class _Context:
     book_classes: IntArray  # (Qb,) classes that have loans in the book
     size_eq: IntArray  # (E, Qb) loans per employer and class
     group_eq: IntArray  # (E, Qb) group index, -1 when empty
+    class_members: IntArray  # (n,) loans sorted by class
+    class_start: IntArray  # (Qb,)
+    class_size: IntArray  # (Qb,)
+    loan_employer: IntArray  # (n,)
     commit_eq: FloatArray  # (E, Qb) commitments per employer and class
     flow_eq: FloatArray  # (4, E, Qb, H) per-loan flows summed, charge-off in month m
     employer_groups: IntArray  # (E + 1,) groups of employer e: employer_groups[e]:employer_groups[e+1]
@@ -111,12 +120,8 @@ class _Context:
     history_of: IntArray  # (P, E)
     draw_of: IntArray  # (P,)
     quiet_history: IntArray  # (K,) history of an employer with no layoff, no closure
-    co_total: FloatArray  # (R,) probability of a charge-off within the horizon, R = C x Q rows
-    cdf: FloatArray  # (R * H,) CDF of the month of the charge-off given one
-    guide: npt.NDArray[np.uint8]  # (R * _GUIDE,) lower bound of the CDF search
-    payoff: npt.NDArray[np.float32]  # (R, H) payoff probability given no charge-off
-    payoff_release: FloatArray  # (C, E, H) expected payoff releases if none charged off
-    quiet_payoff: FloatArray  # (K, Qb, H) payoff probabilities of the quiet history's classes
+    tables: _Tables  # rows R = regime histories x classes
+    quiet_payoff: FloatArray | None  # (K, Qb, H) payoff | no charge-off, quiet history (expected mode)
     pipeline_co: FloatArray  # (K, H) pipeline loan's charge-off probability by age
     pipeline_po: FloatArray  # (K, H)
     new: Pipeline
@@ -130,14 +135,67 @@ def _seed(assumptions: Assumptions) -> int:
     return int(np.random.default_rng().integers(2**63))
 
 
+@dataclass(frozen=True)
+class _MonthTable:
+    """When an event happens, per row (regime history x class): its probability within the horizon
+    and the CDF of its month given that it happens, with a guide table to start the search."""
+
+    total: FloatArray  # (R,)
+    cdf: FloatArray  # (R * H,)
+    guide: npt.NDArray[np.uint8]  # (R * _GUIDE,)
+
+    @classmethod
+    def build(cls, total: FloatArray, running: FloatArray) -> _MonthTable:
+        """From the within-horizon probability (R,) and the running sum of monthly ones (R, H)."""
+        rows, h = running.shape
+        with np.errstate(invalid="ignore", divide="ignore"):
+            cdf = np.where(running[:, -1:] > 0, running / running[:, -1:], 1.0)
+        cdf[:, -1] = 1.0
+        np.minimum(cdf, 1.0, out=cdf)
+        # For u in [i/G, (i+1)/G), the months whose CDF is below i/G certainly lie before u's.
+        bucket = np.minimum(np.floor(cdf * _GUIDE), _GUIDE).astype(np.int64)
+        offsets = np.arange(rows)[:, None] * (_GUIDE + 1)
+        counts = np.bincount((offsets + bucket).ravel(), minlength=rows * (_GUIDE + 1))
+        guide = np.zeros((rows, _GUIDE), dtype=np.uint8)
+        guide[:, 1:] = np.cumsum(counts.reshape(rows, _GUIDE + 1), axis=1)[:, : _GUIDE - 1]
+        return cls(np.clip(total, 0.0, 1.0), cdf.ravel(), guide.ravel())
+
+    def months(self, rows: IntArray, u: FloatArray) -> IntArray:
+        """Month index (0-based) of each event: the first month whose CDF exceeds its uniform."""
+        h = self.cdf.shape[0] // max(self.total.shape[0], 1)
+        position = self.guide[rows * _GUIDE + (u * _GUIDE).astype(np.int64)].astype(np.int64)
+        base = rows * h
+        active = np.arange(u.shape[0])
+        while active.size:
+            behind = self.cdf[base[active] + position[active]] <= u[active]
+            active = active[behind]
+            position[active] += 1
+        return position
+
+
+@dataclass(frozen=True)
+class _Tables:
+    charge_off: _MonthTable
+    payoff: _MonthTable | None  # exact payoffs: given no charge-off, when the loan pays off
+    payoff_given_no_charge_off: npt.NDArray[np.float32] | None  # (R, H), expected payoffs mode
+    payoff_release: FloatArray | None  # (C, E, H), expected payoffs mode
+
+
 def _probability_tables(
-    book: Book, normal: FloatArray, stressed: FloatArray, history_draw: IntArray, windows: BoolArray
-) -> tuple[FloatArray, FloatArray, npt.NDArray[np.uint8], npt.NDArray[np.float32], FloatArray]:
+    book: Book,
+    normal: FloatArray,
+    stressed: FloatArray,
+    history_draw: IntArray,
+    windows: BoolArray,
+    exact_payoffs: bool,
+) -> _Tables:
     c, h = windows.shape
     q = book.class_state.shape[0]
-    total = np.empty((c, q))
-    cdf = np.empty((c, q, h))
-    payoff = np.empty((c, q, h), dtype=np.float32)
+    co_total = np.empty((c, q))
+    co_running = np.empty((c, q, h))
+    po_total = np.empty((c, q))
+    po_running = np.empty((c, q, h)) if exact_payoffs else None
+    payoff = None if exact_payoffs else np.empty((c, q, h), dtype=np.float32)
     step = max(1, _CHUNK_CELLS // max(q * h, 1))
     for lo in range(0, c, step):
         hi = min(c, lo + step)
@@ -145,30 +203,35 @@ def _probability_tables(
             normal, stressed, history_draw[lo:hi], windows[lo:hi], book.class_state, book.class_term
         )
         tot = np.clip(co.sum(axis=2), 0.0, 1.0)
-        total[lo:hi] = tot
-        np.cumsum(co, axis=2, out=co)
+        co_total[lo:hi] = tot
+        np.cumsum(co, axis=2, out=co_running[lo:hi])
         with np.errstate(invalid="ignore", divide="ignore"):
-            cdf[lo:hi] = np.where(tot[..., None] > 0, co / tot[..., None], 1.0)
-            payoff[lo:hi] = np.where(tot[..., None] < 1, po / (1 - tot[..., None]), 0.0)
-    cdf[..., -1] = 1.0
-    np.minimum(cdf, 1.0, out=cdf)
-    # Guide: for u in [i/G, (i+1)/G), the months whose CDF is below i/G certainly lie before u's.
-    bucket = np.minimum(np.floor(cdf * _GUIDE), _GUIDE).astype(np.int64).reshape(c * q, h)
-    rows = np.arange(c * q)[:, None] * (_GUIDE + 1)
-    hist = np.bincount((rows + bucket).ravel(), minlength=c * q * (_GUIDE + 1)).reshape(c * q, _GUIDE + 1)
-    guide = np.zeros((c * q, _GUIDE), dtype=np.uint8)
-    guide[:, 1:] = np.cumsum(hist, axis=1)[:, : _GUIDE - 1]
-    release = np.zeros((c, book.n_employers, h))
-    for e in range(book.n_employers):
-        mine = np.flatnonzero(book.group_employer == e)
-        if mine.size:
-            release[:, e, :] = np.einsum(
-                "g,cgh->ch",
-                book.group_commitment[mine],
-                payoff[:, book.group_class[mine], :],
-                dtype=np.float64,
-            )
-    return total.ravel(), cdf.ravel(), guide.ravel(), payoff.reshape(c * q, h), release
+            given = np.where(tot[..., None] < 1, po / (1 - tot[..., None]), 0.0)  # payoff | no charge-off
+        po_total[lo:hi] = given.sum(axis=2)
+        if po_running is not None:
+            np.cumsum(given, axis=2, out=po_running[lo:hi])
+        if payoff is not None:
+            payoff[lo:hi] = given
+    release = None
+    if payoff is not None:
+        release = np.zeros((c, book.n_employers, h))
+        for e in range(book.n_employers):
+            mine = np.flatnonzero(book.group_employer == e)
+            if mine.size:
+                release[:, e, :] = np.einsum(
+                    "g,cgh->ch",
+                    book.group_commitment[mine],
+                    payoff[:, book.group_class[mine], :],
+                    dtype=np.float64,
+                )
+    return _Tables(
+        charge_off=_MonthTable.build(co_total.ravel(), co_running.reshape(c * q, h)),
+        payoff=None
+        if po_running is None
+        else _MonthTable.build(po_total.ravel(), po_running.reshape(c * q, h)),
+        payoff_given_no_charge_off=None if payoff is None else payoff.reshape(c * q, h),
+        payoff_release=release,
+    )
 
 
 def _context(
@@ -201,9 +264,8 @@ def _context(
     unique, inverse = np.unique(np.concatenate((key.ravel(), quiet_key)), return_inverse=True)
     history_of = inverse[: p * e_count].reshape(p, e_count)
     windows = reg.windows((unique // reg.n_histories) % n_patterns, unique % reg.n_histories + 1)
-    co_total, cdf, guide, payoff, release = _probability_tables(
-        book, normal, stressed, unique // per_draw, windows
-    )
+    exact_payoffs = portfolio.n_loans <= EXACT_PAYOFF_LOANS
+    tables = _probability_tables(book, normal, stressed, unique // per_draw, windows, exact_payoffs)
     pipe_co, pipe_po = outcome_probabilities(
         normal,
         stressed,
@@ -223,6 +285,9 @@ def _context(
     size_eq[book.group_employer, group_q] = book.group_size
     group_eq = np.full((e_count, qb), -1, dtype=np.int64)
     group_eq[book.group_employer, group_q] = np.arange(book.n_groups)
+    loan_class = local[book.group_class[book.loan_group]]
+    class_members = np.argsort(loan_class, kind="stable").astype(np.int64)
+    class_size = np.bincount(loan_class, minlength=qb).astype(np.int64)
     commit_eq = np.zeros((e_count, qb))
     commit_eq[book.group_employer, group_q] = book.group_commitment
     months = np.arange(1, h + 1)
@@ -243,6 +308,10 @@ def _context(
         book_classes=book_classes,
         size_eq=size_eq,
         group_eq=group_eq,
+        class_members=class_members,
+        class_start=np.concatenate(([0], np.cumsum(class_size)[:-1])).astype(np.int64),
+        class_size=class_size,
+        loan_employer=portfolio.employer,
         commit_eq=commit_eq,
         flow_eq=flow_eq,
         employer_groups=np.searchsorted(book.group_employer, np.arange(e_count + 1)).astype(np.int64),
@@ -250,12 +319,10 @@ def _context(
         history_of=history_of,
         draw_of=draw_of,
         quiet_history=inverse[p * e_count :],
-        co_total=co_total,
-        cdf=cdf,
-        guide=guide,
-        payoff=payoff,
-        payoff_release=release,
-        quiet_payoff=payoff[
+        tables=tables,
+        quiet_payoff=None
+        if tables.payoff_given_no_charge_off is None
+        else tables.payoff_given_no_charge_off[
             (inverse[p * e_count :][:, None] * book.class_state.shape[0] + book_classes[None, :]).ravel()
         ]
         .reshape(k, book_classes.shape[0], h)
@@ -267,19 +334,6 @@ def _context(
         assumptions=assumptions,
     )
     return context, n_draws
-
-
-def _draw_months(ctx: _Context, rows: IntArray, u: FloatArray) -> IntArray:
-    """Month index (0-based) of each charge-off: the first month whose CDF exceeds its uniform."""
-    h = ctx.horizon
-    position = ctx.guide[rows * _GUIDE + (u * _GUIDE).astype(np.int64)].astype(np.int64)
-    base = rows * h
-    active = np.arange(u.shape[0])
-    while active.size:
-        behind = ctx.cdf[base[active] + position[active]] <= u[active]
-        active = active[behind]
-        position[active] += 1
-    return position
 
 
 @dataclass
@@ -300,6 +354,7 @@ class _BlockFlows:
 
 
 def _book_charge_offs(ctx: _Context, rng: np.random.Generator, paths: IntArray, out: _BlockFlows) -> None:
+    """Charge-offs and payoffs of the book's loans for a block of paths."""
     book = ctx.book
     h = ctx.horizon
     b = paths.shape[0]
@@ -319,111 +374,162 @@ def _book_charge_offs(ctx: _Context, rng: np.random.Generator, paths: IntArray, 
         + np.arange(pair_of_unit.shape[0])
         - np.repeat(np.cumsum(per_pair) - per_pair, per_pair)
     )
-    loud_unit_path = loud_path[pair_of_unit]
-    n_quiet_units = b * qb
-    unit_path = np.concatenate((np.repeat(np.arange(b), qb), loud_unit_path))
-    unit_class = np.concatenate((np.tile(ctx.book_classes, b), book.group_class[loud_group]))
-    unit_history = np.concatenate(
-        (np.repeat(quiet_history, qb), histories[loud_path, loud_employer][pair_of_unit])
+    units = _Units(
+        n_quiet=b * qb,
+        path=np.concatenate((np.repeat(np.arange(b), qb), loud_path[pair_of_unit])),
+        klass=np.concatenate((np.tile(ctx.book_classes, b), book.group_class[loud_group])),
+        row=np.concatenate((np.repeat(quiet_history, qb), histories[loud_path, loud_employer][pair_of_unit]))
+        * ctx.n_classes
+        + np.concatenate((np.tile(ctx.book_classes, b), book.group_class[loud_group])),
+        size=np.concatenate((quiet_size.ravel(), book.group_size[loud_group])),
+        loud_group=loud_group,
+        quiet=quiet,
     )
-    unit_row = unit_history * ctx.n_classes + unit_class
-    unit_size = np.concatenate((quiet_size.ravel(), book.group_size[loud_group]))
-    count = rng.binomial(unit_size, ctx.co_total[unit_row])
-    charged_commitment = np.zeros(unit_size.shape[0])
-    is_quiet = np.arange(unit_size.shape[0]) < n_quiet_units
+    count = rng.binomial(units.size, ctx.tables.charge_off.total[units.row])
+    charged_commitment = np.zeros(units.size.shape[0])
 
     # Small units: each charge-off with its month and a loan of the unit picked at random.
     small = np.flatnonzero((count > 0) & (count <= EXACT_EVENTS))
     unit = np.repeat(small, count[small])
     if unit.size:
-        rows = unit_row[unit]
-        month = _draw_months(ctx, rows, rng.random(unit.shape[0]))
-        pick = np.floor(rng.random(unit.shape[0]) * unit_size[unit]).astype(np.int64)
-        group = np.empty(unit.shape[0], dtype=np.int64)
-        offset = pick.copy()
-        in_quiet = is_quiet[unit]
-        if in_quiet.any():
-            quiet_unit = unit[in_quiet]
-            # bounds[p, q, e]: quiet loans of class q at employers before e (the j-th quiet loan of
-            # the class is in the first employer whose bound passes j).
-            bounds = np.zeros((b, qb, quiet.shape[1] + 1), dtype=np.int64)
-            np.cumsum(quiet[:, None, :] * ctx.size_eq.T[None, :, :], axis=2, out=bounds[:, :, 1:])
-            path_q, class_q = np.divmod(quiet_unit, qb)
-            rows_q = bounds[path_q, class_q]  # (n, E + 1)
-            employer = np.count_nonzero(rows_q[:, 1:] <= pick[in_quiet, None], axis=1)
-            offset[in_quiet] = pick[in_quiet] - rows_q[np.arange(employer.shape[0]), employer]
-            group[in_quiet] = ctx.group_eq[employer, class_q]
-        group[~in_quiet] = loud_group[unit[~in_quiet] - n_quiet_units]
-        loan = book.order[book.group_start[group] + offset]
-        position = np.maximum(month + 1 + book.class_state[book.group_class[group]] - CHARGE_OFF_LAG, 0)
+        month = ctx.tables.charge_off.months(units.row[unit], rng.random(unit.shape[0]))
+        loan = _pick(ctx, rng, units, unit)
+        position = np.maximum(month + 1 + book.class_state[units.klass[unit]] - CHARGE_OFF_LAG, 0)
         commitment = book.commitment[loan].astype(np.float64)
         flows = claim_flows(
             book.balances[loan, position], commitment, ctx.reserve.policy, ctx.assumptions.recovery_rate
         )
-        out.add(unit_path[unit], month, None, _flow_stack(flows))
-        charged_commitment += np.bincount(unit, weights=commitment, minlength=unit_size.shape[0])
+        out.add(units.path[unit], month, None, _flow_stack(flows))
+        charged_commitment += np.bincount(unit, weights=commitment, minlength=units.size.shape[0])
 
     # Big units: months by one multinomial, amounts at the unit's mean for the month.
     big = np.flatnonzero(count > EXACT_EVENTS)
     if big.size:
-        rows = unit_row[big]
-        cdf = ctx.cdf[(rows * h)[:, None] + np.arange(h)[None, :]]
-        pvals = np.diff(cdf, axis=1, prepend=0.0)
-        by_month = rng.multinomial(count[big], pvals).astype(np.float64)  # (L, H)
-        sums, commit = _unit_sums(ctx, big, is_quiet, quiet, unit_path, unit_class, loud_group, n_quiet_units)
-        mean = sums / unit_size[big][None, :, None]  # (4, L, H)
-        path_big = np.repeat(unit_path[big], h)
-        month_big = np.tile(np.arange(h), big.shape[0])
-        out.add(path_big, month_big, by_month.ravel(), (mean * by_month[None]).reshape(_FLOWS, -1))
-        charged_commitment[big] = count[big] * commit / unit_size[big]
+        cdf = ctx.tables.charge_off.cdf[(units.row[big] * h)[:, None] + np.arange(h)[None, :]]
+        by_month = rng.multinomial(count[big], np.diff(cdf, axis=1, prepend=0.0)).astype(np.float64)
+        sums, commit = _unit_sums(ctx, units, big)
+        mean = sums / units.size[big][None, :, None]  # (4, L, H)
+        out.add(
+            np.repeat(units.path[big], h),
+            np.tile(np.arange(h), big.shape[0]),
+            by_month.ravel(),
+            (mean * by_month[None]).reshape(_FLOWS, -1),
+        )
+        charged_commitment[big] = count[big] * commit / units.size[big]
 
-    # Payoff releases: expected, given the charge-offs (all loans' less the charged-off loans').
-    out.payoff_releases += ctx.payoff_release[histories, np.arange(histories.shape[1])[None, :], :].sum(
-        axis=1
-    )
-    draws = ctx.draw_of[paths]
-    charged_quiet = charged_commitment[:n_quiet_units].reshape(b, qb)
-    for k in np.unique(draws):
-        mine = np.flatnonzero(draws == k)
-        out.payoff_releases[mine] -= charged_quiet[mine] @ ctx.quiet_payoff[k]
-    hit = n_quiet_units + np.flatnonzero(charged_commitment[n_quiet_units:] > 0)
+    if ctx.tables.payoff is not None:
+        # Exact payoffs: of the loans not charged off, how many pay off, when, and which.
+        paying = rng.binomial(units.size - count, ctx.tables.payoff.total[units.row])
+        unit = np.repeat(np.arange(units.size.shape[0]), paying)
+        if unit.size:
+            month = ctx.tables.payoff.months(units.row[unit], rng.random(unit.shape[0]))
+            loan = _pick(ctx, rng, units, unit)
+            flat = units.path[unit] * h + month
+            released = book.commitment[loan].astype(np.float64)
+            out.payoff_releases += np.bincount(flat, weights=released, minlength=b * h).reshape(b, h)
+        return
+
+    # Expected payoffs, given the charge-offs: all loans' expected releases less the charged-off loans'.
+    assert ctx.tables.payoff_release is not None and ctx.tables.payoff_given_no_charge_off is not None
+    assert ctx.quiet_payoff is not None
+    out.payoff_releases += ctx.tables.payoff_release[
+        histories, np.arange(histories.shape[1])[None, :], :
+    ].sum(axis=1)
+    charged_quiet = charged_commitment[: units.n_quiet].reshape(b, qb)
+    # (einsum, not a matrix product: small BLAS calls wake its threads for nothing)
+    out.payoff_releases -= np.einsum("bq,bqh->bh", charged_quiet, ctx.quiet_payoff[ctx.draw_of[paths]])
+    hit = units.n_quiet + np.flatnonzero(charged_commitment[units.n_quiet :] > 0)
     if hit.size:
-        correction = ctx.payoff[unit_row[hit]] * charged_commitment[hit, None]
-        flat = (unit_path[hit][:, None] * h + np.arange(h)[None, :]).ravel()
+        correction = ctx.tables.payoff_given_no_charge_off[units.row[hit]] * charged_commitment[hit, None]
+        flat = (units.path[hit][:, None] * h + np.arange(h)[None, :]).ravel()
         out.payoff_releases -= np.bincount(flat, weights=correction.ravel(), minlength=b * h).reshape(b, h)
 
 
-def _unit_sums(
-    ctx: _Context,
-    big: IntArray,
-    is_quiet: BoolArray,
-    quiet: BoolArray,
-    unit_path: IntArray,
-    unit_class: IntArray,
-    loud_group: IntArray,
-    n_quiet_units: int,
-) -> tuple[FloatArray, FloatArray]:
+@dataclass(frozen=True)
+class _Units:
+    """The units of one block: first ``n_quiet`` (path-major, one per path and book class) pool the
+    quiet employers' loans of a class, the rest are the groups of employers in a layoff or closure."""
+
+    n_quiet: int
+    path: IntArray
+    klass: IntArray
+    row: IntArray  # regime history x n_classes + class
+    size: IntArray
+    loud_group: IntArray  # group of each unit past n_quiet
+    quiet: BoolArray  # (B, E)
+
+
+def _pick(ctx: _Context, rng: np.random.Generator, units: _Units, unit: IntArray) -> IntArray:
+    """A loan picked at random (with replacement) in each of the given units."""
+    qb = ctx.book_classes.shape[0]
+    book = ctx.book
+    loan = np.empty(unit.shape[0], dtype=np.int64)
+    in_quiet = unit < units.n_quiet
+    loud = unit[~in_quiet]
+    pick = np.floor(rng.random(loud.shape[0]) * units.size[loud]).astype(np.int64)
+    loan[~in_quiet] = book.order[book.group_start[units.loud_group[loud - units.n_quiet]] + pick]
+    if in_quiet.any():
+        path, klass = np.divmod(unit[in_quiet], qb)
+        loan[in_quiet] = _pick_quiet(ctx, rng, units.quiet, path, klass)
+    return loan
+
+
+def _pick_quiet(
+    ctx: _Context, rng: np.random.Generator, quiet: BoolArray, path: IntArray, klass: IntArray
+) -> IntArray:
+    """A loan picked at random among the quiet employers' loans of each (path, class).
+
+    Rejection: a loan of the class at any employer, drawn again while its employer is not quiet in
+    that path. Draws still rejected after a few rounds (a class held almost only by employers in a
+    layoff) are placed exactly by counting the quiet loans employer by employer.
+    """
+    start = ctx.class_start[klass]
+    size = ctx.class_size[klass]
+    loan = np.empty(path.shape[0], dtype=np.int64)
+    todo = np.arange(path.shape[0])
+    for _ in range(_REJECTION_ROUNDS):
+        candidate = ctx.class_members[
+            start[todo] + np.floor(rng.random(todo.shape[0]) * size[todo]).astype(np.int64)
+        ]
+        accepted = quiet[path[todo], ctx.loan_employer[candidate]]
+        loan[todo[accepted]] = candidate[accepted]
+        todo = todo[~accepted]
+        if not todo.size:
+            return loan
+    quiet_size = quiet[path[todo]] * ctx.size_eq[:, klass[todo]].T  # (n, E)
+    bounds = np.cumsum(quiet_size, axis=1)
+    pick = np.floor(rng.random(todo.shape[0]) * bounds[:, -1]).astype(np.int64)
+    employer = np.count_nonzero(bounds <= pick[:, None], axis=1)
+    offset = pick - (
+        bounds[np.arange(todo.shape[0]), employer] - quiet_size[np.arange(todo.shape[0]), employer]
+    )
+    group = ctx.group_eq[employer, klass[todo]]
+    loan[todo] = ctx.book.order[ctx.book.group_start[group] + offset]
+    return loan
+
+
+def _unit_sums(ctx: _Context, units: _Units, big: IntArray) -> tuple[FloatArray, FloatArray]:
     """Flows (4, L, H) and commitments (L,) summed over the loans of each big unit."""
     qb = ctx.book_classes.shape[0]
     book = ctx.book
     sums = np.empty((_FLOWS, big.shape[0], ctx.horizon))
     commit = np.empty(big.shape[0])
-    quiet_big = is_quiet[big]
+    quiet_big = big < units.n_quiet
     if quiet_big.any():
         # Sums over the quiet employers' loans, for each distinct set of quiet employers.
         path, klass = np.divmod(big[quiet_big], qb)
-        codes = np.packbits(quiet, axis=1)
+        codes = np.packbits(units.quiet, axis=1)
         masks, which = np.unique(codes.view(np.dtype((np.void, codes.shape[1]))).ravel(), return_inverse=True)
         first = np.zeros(masks.shape[0], dtype=np.int64)
         first[which] = np.arange(which.shape[0])
-        weights = quiet[first].astype(np.float64)  # (U, E): each distinct set of quiet employers
-        flows = (weights @ ctx.flow_eq.transpose(1, 0, 2, 3).reshape(weights.shape[1], -1)).reshape(
-            weights.shape[0], _FLOWS, qb, ctx.horizon
-        )
-        sums[:, quiet_big, :] = flows[which[path], :, klass, :].transpose(1, 0, 2)
-        commit[quiet_big] = (weights @ ctx.commit_eq)[which[path], klass]
+        weights = units.quiet[first].astype(np.float64)  # (U, E): each distinct set of quiet employers
+        needed = np.unique(klass)
+        at = np.searchsorted(needed, klass)
+        flows = np.einsum("ue,fenh->ufnh", weights, ctx.flow_eq[:, :, needed, :])
+        sums[:, quiet_big, :] = flows[which[path], :, at, :].transpose(1, 0, 2)
+        commit[quiet_big] = np.einsum("ue,en->un", weights, ctx.commit_eq[:, needed])[which[path], at]
     if (~quiet_big).any():
-        group = loud_group[big[~quiet_big] - n_quiet_units]
+        group = units.loud_group[big[~quiet_big] - units.n_quiet]
         employer = book.group_employer[group]
         klass = np.searchsorted(ctx.book_classes, book.group_class[group])
         sums[:, ~quiet_big, :] = ctx.flow_eq[:, employer, klass, :]

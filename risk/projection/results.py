@@ -82,6 +82,9 @@ class SimulationResult:
         Distribution of the claims paid within the horizon.
     mean_available, mean_committed, mean_cumulative_claims
         The mean path, cents.
+    std_available_cents
+        Standard deviation of available over paths, by month (its Monte Carlo standard error is
+        this over the square root of ``paths``).
     mean_charge_offs, mean_loss_cents
         Mean number of charge-offs and mean loss (balance less recovery) by month.
     mean_new_loans
@@ -99,6 +102,7 @@ class SimulationResult:
     mean_available: IntArray
     mean_committed: IntArray
     mean_cumulative_claims: IntArray
+    std_available_cents: IntArray
     mean_charge_offs: FloatArray
     mean_loss_cents: IntArray
     mean_new_loans: FloatArray
@@ -209,6 +213,7 @@ def summarise(record: PathRecord, *, seed: int, parameter_draws: int) -> Simulat
         mean_available=cents(record.available.mean(axis=0)),
         mean_committed=cents(record.committed.mean(axis=0)),
         mean_cumulative_claims=cents(record.cumulative_claims.mean(axis=0)),
+        std_available_cents=cents(record.available.std(axis=0, ddof=1) if paths > 1 else np.zeros(horizon)),
         mean_charge_offs=record.charge_offs / paths,
         mean_loss_cents=cents(record.loss / paths),
         mean_new_loans=record.new_loans / paths,
