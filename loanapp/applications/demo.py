@@ -3,7 +3,9 @@
 Every application goes through the real operations (so the audit trail, the underwriting figures and
 the reserve commitments are what the app would have produced), each on its own business date: the
 seed sets ``BUSINESS_DATE`` while it replays an application's history, then restores it. Idempotent:
-each demo application has a fixed submission key and is skipped when it exists. Demo data only.
+each demo application has a fixed submission key and is skipped when it exists. The demo applicants'
+accounts (``@applicants.worktrain.org``) get random passwords nobody knows; the demo worker Maria
+Lopez (``worker@demo.worktrain.org``) has an approved offer waiting for her answer. Demo data only.
 """
 
 from __future__ import annotations
