@@ -215,7 +215,14 @@ def _act(application: Application, action: Any) -> Any:
     except (ApplicationError, ApplicationStateError) as exc:
         db.session.rollback()
         db.session.refresh(application)
-        flash(message_of(exc), "error")
+        if isinstance(exc, ApplicationStateError):
+            # The state machine speaks officer English; the worker gets the plain, translated version.
+            flash(
+                _("Your application has moved on since you opened this page. Here is where it stands now."),
+                "error",
+            )
+        else:
+            flash(message_of(exc), "error")
         return _render_status(application, getattr(exc, "status", 409))
     db.session.commit()
     return None

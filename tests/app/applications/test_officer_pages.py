@@ -314,3 +314,14 @@ def test_worker_withdraws_an_open_application(app: Flask, client, auth, made) ->
     assert "You withdrew this application." in client.get(f"/my-application/{application_id}").get_data(
         as_text=True
     )
+
+
+def test_worker_acting_on_a_moved_application_gets_a_plain_message(app: Flask, client, auth, made) -> None:  # type: ignore[no-untyped-def]
+    application_id = made("submitted")
+    auth.login("worker")
+    response = client.post(
+        f"/my-application/{application_id}/offer",
+        data={"version": _version(app, application_id), "answer": "accept"},
+    )
+    assert response.status_code == 409
+    assert "Your application has moved on" in response.get_data(as_text=True)
