@@ -58,13 +58,18 @@ def test_anonymous_user_is_refused_every_non_public_route(app: Flask) -> None:
 
 
 @pytest.mark.parametrize("role", ["worker", "officer", "staff"])
-def test_signed_in_user_is_refused_routes_of_other_roles(app: Flask, auth, client, role: str) -> None:  # type: ignore[no-untyped-def]
+def test_signed_in_user_is_refused_routes_of_other_roles(
+    app: Flask, auth, client, token_for, role: str
+) -> None:  # type: ignore[no-untyped-def]
+    """Pages with the role's session; the API with the role's bearer token (JSON writes need one)."""
     auth.login(role)
+    token = token_for(role)
     checked = 0
     for path, method, endpoint, rule in route_table(app):
         if rule in (PUBLIC, SIGNED_IN) or role in rule:  # type: ignore[operator]
             continue
-        response = client.open(path, method=method)
+        headers = token if path.startswith("/api/") else {}
+        response = client.open(path, method=method, headers=headers)
         assert response.status_code == 403, (
             f"{role}: {method} {path} ({endpoint}) answered {response.status_code}"
         )

@@ -54,9 +54,16 @@ def test_every_translatable_text_has_a_spanish_translation() -> None:
     assert missing == [], "run pybabel extract/update and translate these"
 
 
+def _hashable(value: object) -> object:
+    """Plural entries come back as lists from a compiled catalogue and as tuples from the source."""
+    return tuple(value) if isinstance(value, list | tuple) else value
+
+
 def test_compiled_catalog_matches_the_source_catalog() -> None:
     with open(PO, "rb") as handle:
-        source = {m.id: m.string for m in read_po(handle) if m.id and m.string and not m.fuzzy}
+        source = {
+            _hashable(m.id): _hashable(m.string) for m in read_po(handle) if m.id and m.string and not m.fuzzy
+        }
     with open(MO, "rb") as handle:
-        compiled = {m.id: m.string for m in read_mo(io.BytesIO(handle.read())) if m.id}
+        compiled = {_hashable(m.id): _hashable(m.string) for m in read_mo(io.BytesIO(handle.read())) if m.id}
     assert compiled == source, "run pybabel compile -d loanapp/translations"
