@@ -11,16 +11,17 @@ set, to look at the data).
 2. Times ``reserve_position`` as of today and as of a past date (target < 20 ms each), the monthly
    statement (target < 500 ms), a journal page and a loan's commitment balance.
 3. Measures the sustained posting rate through the real operations (commitments, releases,
-   deposits; one database transaction each) with 1 and with 4 concurrent writers.
+   deposits; one database transaction each) with 1 and with 4 concurrent writer processes.
 """
 
 from __future__ import annotations
 
+import argparse
+import multiprocessing
 import os
 import random
 import statistics
 import sys
-import threading
 import time
 from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime, timedelta
@@ -56,7 +57,8 @@ def month_add(day: date, months: int) -> date:
 class History:
     """Synthetic ledger rows, generated in effective-date order so no pool is ever negative."""
 
-    def __init__(self, today: date, rng: random.Random) -> None:
+    def __init__(self, today: date, rng: random.Random, target: int = TARGET_POSTINGS) -> None:
+        self.target = target
         self.today = today
         self.start = month_add(today.replace(day=1), -(MONTHS - 1))
         self.rng = rng
@@ -110,7 +112,7 @@ class History:
         commitment: dict[int, int] = {}
         expected = 6.0 * MONTHS  # interest and deposits, roughly
         loan = 0
-        while expected < TARGET_POSTINGS:
+        while expected < self.target:
             loan += 1
             booked = self.start + timedelta(days=rng.randrange(span))
             principal = rng.randrange(400_000, 2_000_001)
@@ -342,75 +344,92 @@ def timed(label: str, runs: int, call: Callable[[], Any], target_ms: float | Non
     return median
 
 
-def writers(engine: Any, count: int, today: date, seconds: float, first_loan: int) -> None:
-    stop = time.perf_counter() + seconds
-    done = [0] * count
-    latencies: list[list[float]] = [[] for _ in range(count)]
-    errors: list[BaseException] = []
-
-    def one(i: int) -> None:
-        loan = first_loan + i * 1_000_000
-        previous: int | None = None
-        n = 0
+def writer(
+    schema: str, index: int, today: date, seconds: float, first_loan: int, ready: Any, results: Any
+) -> None:
+    """One writer process: a loan's commitment then its release, over and over, and now and then a deposit."""
+    engine = create_engine(URL, connect_args={"options": f"-csearch_path={schema}"}, pool_size=1)
+    loan = first_loan + index * 1_000_000
+    previous: int | None = None
+    latencies: list[float] = []
+    error = ""
+    n = 0
+    with Session(engine) as session:
+        session.execute(text("SELECT 1"))  # connected before the clock starts
+        session.rollback()
+        ready.wait()
+        stop = time.perf_counter() + seconds
         try:
-            with Session(engine) as session:
-                while time.perf_counter() < stop:
-                    n += 1
-                    start = time.perf_counter()
-                    if n % 10 == 0:
-                        r.record_deposit(
-                            session,
-                            key=f"bench-{count}-{i}-{n}",
-                            actor_id=1,
-                            funder="ESD",
-                            grant="bench",
-                            amount="1000",
-                            received_on=today,
-                        )
-                    elif previous is not None and n % 2 == 0:
-                        r.release_commitment(
-                            session,
-                            key=f"bench-{count}-{i}-{n}",
-                            actor_id=2,
-                            loan_id=previous,
-                            effective_date=today,
-                        )
-                        previous = None
-                    else:
-                        loan += 1
-                        r.commit_reserve(
-                            session,
-                            key=f"bench-{count}-{i}-{n}",
-                            actor_id=2,
-                            loan_id=loan,
-                            principal="12000",
-                            effective_date=today,
-                        )
-                        previous = loan
-                    session.commit()
-                    latencies[i].append((time.perf_counter() - start) * 1000)
-                    done[i] += 1
-        except BaseException as exc:  # noqa: BLE001 - reported below
-            errors.append(exc)
+            while time.perf_counter() < stop:
+                n += 1
+                key = f"bench-{first_loan}-{index}-{n}"
+                start = time.perf_counter()
+                if previous is not None:
+                    r.release_commitment(session, key=key, actor_id=2, loan_id=previous, effective_date=today)
+                    previous = None
+                elif n % 10 == 1:
+                    r.record_deposit(
+                        session,
+                        key=key,
+                        actor_id=1,
+                        funder="ESD",
+                        grant="bench",
+                        amount="1000",
+                        received_on=today,
+                    )
+                else:
+                    loan += 1
+                    r.commit_reserve(
+                        session, key=key, actor_id=2, loan_id=loan, principal="12000", effective_date=today
+                    )
+                    previous = loan
+                session.commit()
+                latencies.append((time.perf_counter() - start) * 1000)
+        except Exception as exc:  # noqa: BLE001 - reported by the parent
+            error = repr(exc)
+    engine.dispose()
+    results.put((latencies, error))
 
-    threads = [threading.Thread(target=one, args=(i,)) for i in range(count)]
+
+def writers(schema: str, count: int, today: date, seconds: float, first_loan: int) -> None:
+    """``count`` writer processes (not threads: the app runs workers in processes, and one
+    interpreter's lock would measure Python, not the database) started together."""
+    context = multiprocessing.get_context("spawn")
+    ready = context.Barrier(count + 1)
+    results = context.Queue()
+    processes = [
+        context.Process(target=writer, args=(schema, i, today, seconds, first_loan, ready, results))
+        for i in range(count)
+    ]
+    for process in processes:
+        process.start()
+    ready.wait()
     started = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    outcomes = [results.get() for _ in processes]
     elapsed = time.perf_counter() - started
-    every = sorted(x for lane in latencies for x in lane)
+    for process in processes:
+        process.join()
+    every = sorted(x for latencies, _ in outcomes for x in latencies)
+    errors = [error for _, error in outcomes if error]
+    if not every:
+        print(f"  {count} writer process(es): nothing committed; errors: {errors[:3]}")
+        return
     print(
-        f"  {count} writer(s): {sum(done):6d} transactions in {elapsed:5.1f} s = {sum(done) / elapsed:7.1f} transactions/s"
-        f"   latency median {statistics.median(every):6.2f} ms, p95 {every[int(len(every) * 0.95)]:6.2f} ms,"
+        f"  {count} writer process(es): {len(every):6d} transactions in {elapsed:5.1f} s"
+        f" = {len(every) / elapsed:7.1f} transactions/s;"
+        f" latency median {statistics.median(every):6.2f} ms, p95 {every[int(len(every) * 0.95)]:6.2f} ms,"
         f" errors {len(errors)}"
     )
-    for exc in errors[:3]:
-        print(f"    error: {exc!r}")
+    for error in errors[:3]:
+        print(f"    error: {error}")
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="reserve ledger benchmark (see the module docstring)")
+    parser.add_argument("--postings", type=int, default=TARGET_POSTINGS, help="history to load")
+    parser.add_argument("--writers", default="1,4", help="writer process counts to measure, e.g. 1,2,4")
+    parser.add_argument("--seconds", type=float, default=WRITE_SECONDS, help="length of each write run")
+    args = parser.parse_args(argv)
     schema = f"reserve_bench_{os.getpid()}"
     admin = create_engine(URL)
     with admin.begin() as connection:
@@ -421,7 +440,7 @@ def main() -> int:
         metadata.create_all(engine)
         print(f"reserve ledger benchmark on {engine.url.render_as_string()} (schema {schema}), today {today}")
         start = time.perf_counter()
-        history = History(today, random.Random(SEED))
+        history = History(today, random.Random(SEED), args.postings)
         history.build()
         generated = time.perf_counter() - start
         start = time.perf_counter()
@@ -483,9 +502,9 @@ def main() -> int:
                 f" committed ${position.committed:,}, claims paid ${position.claims_paid:,}"
             )
             session.rollback()
-        print(f"writes through the operations ({WRITE_SECONDS:g} s each; commit per transaction):")
-        writers(engine, 1, today, WRITE_SECONDS, 10_000_000)
-        writers(engine, 4, today, WRITE_SECONDS, 20_000_000)
+        print(f"writes through the operations ({args.seconds:g} s each; commit per transaction):")
+        for run, count in enumerate(int(n) for n in args.writers.split(",")):
+            writers(schema, count, today, args.seconds, (run + 1) * 10_000_000)
         with Session(engine) as session:
             start = time.perf_counter()
             problems = r.verify(session)

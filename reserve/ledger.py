@@ -31,6 +31,7 @@ from risk.money import from_cents
 from sqlalchemy import (
     Connection,
     Date,
+    DateTime,
     Table,
     bindparam,
     cast,
@@ -376,6 +377,92 @@ def _upserts(dialect: str) -> tuple[Any, Any]:
     return _UPSERTS[dialect]
 
 
+def _write_statements(
+    connection: Connection, header: dict[str, Any], legs: Sequence[Leg], kind: TransactionKind, day: date
+) -> int:
+    """The transaction, its postings and both totals as four statements (any dialect)."""
+    transaction_id: int = connection.execute(_INSERT_TRANSACTION, header).scalar_one()
+    connection.execute(
+        _INSERT_POSTINGS,
+        [
+            {"transaction_id": transaction_id, "account_id": leg.account.id, "amount_cents": leg.cents}
+            for leg in legs
+        ],
+    )
+    daily, monthly = _upserts(_dialect(connection))
+    connection.execute(
+        daily, [{"account_id": leg.account.id, "day": day, "net_cents": leg.cents} for leg in legs]
+    )
+    connection.execute(
+        monthly,
+        [
+            {
+                "account_id": leg.account.id,
+                "month": month_start(day),
+                "kind": str(kind),
+                "net_cents": leg.cents,
+            }
+            for leg in legs
+        ],
+    )
+    return transaction_id
+
+
+_POSTGRES_WRITES: dict[int, Any] = {}
+
+
+def _postgres_write_statement(count: int) -> Any:
+    """One round trip on PostgreSQL: data-modifying CTEs insert the transaction, its postings (in leg
+    order) and upsert both totals. Round trips made while holding the account locks are what other
+    writers wait for."""
+    if count not in _POSTGRES_WRITES:
+        values = ", ".join(f"(CAST(:a{i} AS BIGINT), CAST(:c{i} AS BIGINT), {i})" for i in range(count))
+        _POSTGRES_WRITES[count] = text(
+            f"""WITH txn AS (
+    INSERT INTO reserve_transaction
+        (kind, effective_date, recorded_at, actor_id, memo, loan_id, claim_id, reverses_id)
+    VALUES (:kind, :effective_date, :recorded_at, :actor_id, :memo, :loan_id, :claim_id, :reverses_id)
+    RETURNING id
+), legs (account_id, amount_cents, position) AS (VALUES {values}),
+posted AS (
+    INSERT INTO reserve_posting (transaction_id, account_id, amount_cents)
+    SELECT txn.id, legs.account_id, legs.amount_cents FROM txn CROSS JOIN legs ORDER BY legs.position
+    RETURNING 1
+),
+days AS (
+    INSERT INTO reserve_daily_total (account_id, day, net_cents)
+    SELECT account_id, :effective_date, amount_cents FROM legs
+    ON CONFLICT (account_id, day)
+    DO UPDATE SET net_cents = reserve_daily_total.net_cents + excluded.net_cents
+    RETURNING 1
+),
+months AS (
+    INSERT INTO reserve_monthly_total (account_id, month, kind, net_cents)
+    SELECT account_id, :month, :kind, amount_cents FROM legs
+    ON CONFLICT (account_id, month, kind)
+    DO UPDATE SET net_cents = reserve_monthly_total.net_cents + excluded.net_cents
+    RETURNING 1
+)
+SELECT id FROM txn"""
+        ).bindparams(
+            bindparam("effective_date", type_=Date()),
+            bindparam("month", type_=Date()),
+            bindparam("recorded_at", type_=DateTime(timezone=True)),
+        )
+    return _POSTGRES_WRITES[count]
+
+
+def _write_postgres(
+    connection: Connection, header: dict[str, Any], legs: Sequence[Leg], kind: TransactionKind, day: date
+) -> int:
+    params = dict(header, month=month_start(day))
+    for i, leg in enumerate(legs):
+        params[f"a{i}"] = leg.account.id
+        params[f"c{i}"] = leg.cents
+    transaction_id: int = connection.execute(_postgres_write_statement(len(legs)), params).scalar_one()
+    return transaction_id
+
+
 def post(
     session: Session,
     *,
@@ -414,38 +501,20 @@ def post(
                 )
     connection = connection_of(session)
     recorded_at = utcnow()
-    transaction_id: int = connection.execute(
-        _INSERT_TRANSACTION,
-        {
-            "kind": str(kind),
-            "effective_date": effective_date,
-            "recorded_at": recorded_at,
-            "actor_id": actor_id,
-            "memo": memo,
-            "loan_id": loan_id,
-            "claim_id": claim_id,
-            "reverses_id": reverses_id,
-        },
-    ).scalar_one()
-    connection.execute(
-        _INSERT_POSTINGS,
-        [
-            {"transaction_id": transaction_id, "account_id": leg.account.id, "amount_cents": leg.cents}
-            for leg in legs
-        ],
-    )
-    day, month = _upserts(_dialect(connection))
-    connection.execute(
-        day, [{"account_id": leg.account.id, "day": effective_date, "net_cents": leg.cents} for leg in legs]
-    )
-    first = month_start(effective_date)
-    connection.execute(
-        month,
-        [
-            {"account_id": leg.account.id, "month": first, "kind": str(kind), "net_cents": leg.cents}
-            for leg in legs
-        ],
-    )
+    header = {
+        "kind": str(kind),
+        "effective_date": effective_date,
+        "recorded_at": recorded_at,
+        "actor_id": actor_id,
+        "memo": memo,
+        "loan_id": loan_id,
+        "claim_id": claim_id,
+        "reverses_id": reverses_id,
+    }
+    if _dialect(connection) == "postgresql":
+        transaction_id = _write_postgres(connection, header, legs, kind, effective_date)
+    else:
+        transaction_id = _write_statements(connection, header, legs, kind, effective_date)
     return Transaction(
         id=transaction_id,
         kind=kind,

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from reserve.domain import (
     AccountKind,
+    ClaimStatus,
     GrantDeposits,
     JournalPage,
     MonthClose,
@@ -37,6 +38,7 @@ from reserve.ledger import (
 from reserve.schema import (
     AccountRow,
     ClaimEventRow,
+    ClaimRow,
     LedgerRow,
     MonthCloseRow,
     MonthlyTotalRow,
@@ -78,12 +80,7 @@ def reserve_position(session: Session, as_of: date) -> ReservePosition:
     accounts = _ledger_accounts(session)
     totals = _by_kind(accounts, balances_cents(session, [a[0] for a in accounts], as_of))
     funds = _funds(totals)
-    pending, pending_count = session.execute(
-        select(
-            func.coalesce(func.sum(ClaimEventRow.pending_delta_cents), 0),
-            func.coalesce(func.sum(case((ClaimEventRow.pending_delta_cents > 0, 1), else_=-1)), 0),
-        ).where(ClaimEventRow.on_date <= as_of)
-    ).one()
+    pending, pending_count = _claims_pending(session, as_of)
     return ReservePosition(
         as_of=as_of,
         balance=from_cents(funds),
@@ -96,6 +93,34 @@ def reserve_position(session: Session, as_of: date) -> ReservePosition:
         recoveries=from_cents(-totals[AccountKind.RECOVERIES]),
         interest=from_cents(-totals[AccountKind.INTEREST]),
     )
+
+
+def _claims_pending(session: Session, as_of: date) -> tuple[int, int]:
+    """Cents and count of claims pending at the end of ``as_of``, summing the shorter side of history.
+
+    Each claim event carries its change to the pending amount (+loss filed, -loss decided). Either
+    add the events up to ``as_of``, or take what is pending now (few rows, by status) and take back
+    the events after ``as_of``: for a recent date the second reads almost nothing.
+    """
+    delta = ClaimEventRow.pending_delta_cents
+    sums = (func.coalesce(func.sum(delta), 0), func.coalesce(func.sum(case((delta > 0, 1), else_=-1)), 0))
+    first, last = session.execute(
+        select(func.min(ClaimEventRow.on_date), func.max(ClaimEventRow.on_date))
+    ).one()
+    if first is None or as_of < first:
+        return 0, 0
+    if (as_of - first) <= (last - as_of):
+        cents, count = session.execute(select(*sums).where(ClaimEventRow.on_date <= as_of)).one()
+        return int(cents), int(count)
+    now_cents, now_count = session.execute(
+        select(func.coalesce(func.sum(ClaimRow.loss_cents), 0), func.count()).where(
+            ClaimRow.status == str(ClaimStatus.PENDING)
+        )
+    ).one()
+    if as_of >= last:
+        return int(now_cents), int(now_count)
+    later_cents, later_count = session.execute(select(*sums).where(ClaimEventRow.on_date > as_of)).one()
+    return int(now_cents) - int(later_cents), int(now_count) - int(later_count)
 
 
 def commitment_balance(session: Session, loan_id: int, as_of: date) -> Decimal:

@@ -142,7 +142,7 @@ class ClaimRow(ReserveBase):
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     loan_id: Mapped[int] = mapped_column(BigInteger, index=True, comment="the app's loan id (no FK)")
-    status: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(20), index=True)
     charged_off_on: Mapped[date] = mapped_column(Date)
     balance_at_charge_off_cents: Mapped[int] = mapped_column(Cents)
     allowed_costs_cents: Mapped[int] = mapped_column(Cents)
