@@ -237,6 +237,11 @@ class Assumptions:
     parameter_draws
         How many transition matrices to draw from the posterior; path ``i`` uses draw ``i mod
         parameter_draws``. 0 uses the posterior mean for every path (no parameter uncertainty).
+    draw_payoffs_up_to
+        Books of at most this many loans (default 5,000) get their payoffs drawn loan by loan in
+        the Monte Carlo; bigger books get them as their expectation given the charge-offs, which
+        is faster and leaves out payoff-timing noise (``risk.projection.montecarlo`` says how much
+        that matters).
     max_paths
         Largest number of paths accepted (default 100,000).
     max_work
@@ -261,6 +266,7 @@ class Assumptions:
     roll_rate_multiplier: float = 1.0
     closures: tuple[Closure, ...] = ()
     parameter_draws: int = 20
+    draw_payoffs_up_to: int = 5_000
     max_paths: int = 100_000
     max_work: int = 5_000_000_000
 
@@ -314,6 +320,7 @@ class Assumptions:
             raise ProjectionError("closures", "name each employer at most once")
         object.__setattr__(self, "closures", closures)
         _whole("parameter_draws", self.parameter_draws, 0, MAX_PARAMETER_DRAWS)
+        _whole("draw_payoffs_up_to", self.draw_payoffs_up_to, 0)
 
     def layoff_probabilities(self, n_employers: int) -> FloatArray:
         """Yearly layoff probability of each employer, checked against the number of employers."""
