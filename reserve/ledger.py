@@ -108,6 +108,23 @@ def _dialect(connection: Connection) -> str:
     return connection.dialect.name
 
 
+def require_real_savepoints(session: Session) -> None:
+    """Refuse to run on a pysqlite connection left in its own transaction mode.
+
+    There, SQLAlchemy's SAVEPOINT starts a transaction of its own and RELEASE commits it: an
+    operation would commit behind the caller's back. ``reserve.db.configure_sqlite`` (or the app's
+    equivalent: ``isolation_level = None`` and an explicit BEGIN) fixes it.
+    """
+    connection = connection_of(session)
+    if _dialect(connection) != "sqlite":
+        return
+    if getattr(connection.connection.dbapi_connection, "isolation_level", None) is not None:
+        raise RuntimeError(
+            "this SQLite engine lets pysqlite manage transactions, which makes savepoints commit;"
+            " call reserve.db.configure_sqlite(engine) when creating it"
+        )
+
+
 # --- accounts -------------------------------------------------------------------------------------
 
 
@@ -643,6 +660,7 @@ class Request:
 
     def run(self, work: Callable[[], tuple[Outcome, T]], load: Callable[[Outcome], T]) -> T:
         """Do ``work`` once per key: a repeat returns the first result (``load``), a changed repeat conflicts."""
+        require_real_savepoints(self.session)
         outcome = self.previous()
         if outcome is not None:
             return load(outcome)

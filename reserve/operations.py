@@ -59,6 +59,7 @@ from reserve.ledger import (
     post,
     ref_for_code,
     require_open,
+    require_real_savepoints,
     spendable_cents,
     utcnow,
 )
@@ -440,6 +441,7 @@ def close_month(
     last_day = date(year, month, calendar.monthrange(year, month)[1])
     # The program's business day is Syracuse's, not the server's (which runs on UTC).
     today = today or datetime.now(ZoneInfo("America/New_York")).date()
+    require_real_savepoints(session)
     with session.begin_nested():
         through = closed_through(session, lock="update")
         existing = session.get(MonthCloseRow, (year, month))

@@ -180,3 +180,18 @@ def test_postgres_ddl_is_exposed_for_the_migration() -> None:
     assert any("reserve_posting_append_only" in s for s in ddl)
     assert all("%" not in s for s in ddl)
     assert len(postgres_drop_ddl()) == len(ddl)
+
+
+def test_an_unconfigured_sqlite_engine_is_refused_rather_than_committing_behind_the_caller(
+    tmp_path: Path,
+) -> None:
+    from sqlalchemy import create_engine
+    from sqlalchemy.orm import Session as PlainSession
+
+    from reserve.schema import metadata
+
+    engine = create_engine(f"sqlite:///{tmp_path / 'plain.sqlite'}")
+    metadata.create_all(engine)
+    with PlainSession(engine) as own, pytest.raises(RuntimeError, match="configure_sqlite"):
+        books(own)
+    engine.dispose()
