@@ -158,11 +158,6 @@ class Book:
     def n_groups(self) -> int:
         return int(self.group_size.shape[0])
 
-    def charge_off_position(self, loans: IntArray, month: IntArray) -> IntArray:
-        """Installments paid by loans charged off in ``month`` (1-based)."""
-        state = self.class_state[self.group_class[self.loan_group[loans]]]
-        return np.maximum(month + state - CHARGE_OFF_LAG, 0)
-
 
 def group_loans(portfolio: Portfolio, assumptions: Assumptions) -> Book:
     horizon = assumptions.horizon_months
@@ -202,7 +197,7 @@ def group_loans(portfolio: Portfolio, assumptions: Assumptions) -> Book:
         commitment=commitment,
         group_commitment=np.bincount(
             loan_group, weights=commitment.astype(np.float64), minlength=groups.shape[0]
-        ),
+        ).astype(np.float64),
     )
 
 

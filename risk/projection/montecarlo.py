@@ -167,7 +167,7 @@ class _MonthTable:
         while active.size:
             index[active] += 1
             active = active[self.cdf.take(index.take(active)) <= u.take(active)]
-        return index - base
+        return np.asarray(index - base, dtype=np.int64)
 
 
 @dataclass(frozen=True)

@@ -346,7 +346,10 @@ def test_same_seed_same_numbers_and_another_seed_other_numbers() -> None:
 
 
 def same_claims(a: SimulationResult, b: SimulationResult) -> bool:
-    return all(np.array_equal(x, y) for x, y in zip(a.total_claims, b.total_claims, strict=True))
+    return all(
+        np.array_equal(np.asarray(x), np.asarray(y))
+        for x, y in zip(a.total_claims, b.total_claims, strict=True)
+    )
 
 
 def test_results_are_money_in_int64_cents_and_probabilities_in_order() -> None:

@@ -25,7 +25,7 @@ from risk.rollrate import (
 
 def counts_from(matrix: np.ndarray, loan_months: int) -> np.ndarray:
     """Expected counts of ``loan_months`` per live row under ``matrix``, rounded."""
-    return np.rint(matrix[:5] * loan_months).astype(np.int64)
+    return np.asarray(np.rint(matrix[:5] * loan_months), dtype=np.int64)
 
 
 def test_docstring_examples_run() -> None:
