@@ -213,7 +213,9 @@ class ClaimEventRow(ReserveBase):
         ForeignKey("reserve_transaction.id"), comment="payment (paid) or its reversal (payment_reversed)"
     )
     release_transaction_id: Mapped[int | None] = mapped_column(
-        ForeignKey("reserve_transaction.id"), comment="release of what the loan's commitment had left"
+        # Named by hand: the convention's name would pass PostgreSQL's 63-character limit.
+        ForeignKey("reserve_transaction.id", name="fk_reserve_claim_event_release_transaction"),
+        comment="release of what the loan's commitment had left",
     )
     pending_delta_cents: Mapped[int] = mapped_column(
         Cents, comment="+loss entering pending, -loss leaving it: claims pending as of D = sum up to D"
