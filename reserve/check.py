@@ -351,22 +351,26 @@ def _closes(session: Session) -> list[Problem]:
             problems.append(
                 Problem("month_closes", f"{year}-{month:02d} closed out of order after {previous}")
             )
-        late = session.scalar(
-            select(func.count())
-            .select_from(TransactionRow)
-            .where(
-                TransactionRow.effective_date <= closed_day,
-                *([TransactionRow.effective_date > previous] if previous is not None else []),
-                TransactionRow.recorded_at > closed_at,
-            )
-        )
-        if late:
-            problems.append(
-                Problem(
-                    "posted_in_closed_month",
-                    f"{late} transactions dated {year}-{month:02d} recorded after its close",
+        for what, table, dated in (
+            ("transactions", TransactionRow, TransactionRow.effective_date),
+            ("claim events", ClaimEventRow, ClaimEventRow.on_date),
+        ):
+            late = session.scalar(
+                select(func.count())
+                .select_from(table)
+                .where(
+                    dated <= closed_day,
+                    *([dated > previous] if previous is not None else []),
+                    table.recorded_at > closed_at,
                 )
             )
+            if late:
+                problems.append(
+                    Problem(
+                        "posted_in_closed_month",
+                        f"{late} {what} dated {year}-{month:02d} (or before) recorded after its close",
+                    )
+                )
         previous = closed_day
     return problems
 

@@ -195,3 +195,16 @@ def test_an_unconfigured_sqlite_engine_is_refused_rather_than_committing_behind_
     with PlainSession(engine) as own, pytest.raises(RuntimeError, match="configure_sqlite"):
         books(own)
     engine.dispose()
+
+
+@pytest.mark.skipif(ON_POSTGRES, reason="PostgreSQL's trigger refuses the insert itself")
+def test_verify_reports_a_transaction_slipped_into_a_closed_month(session: Session) -> None:
+    books(session)
+    r.close_month(session, 2016, 1, actor_id=9, today=date(2016, 2, 2))
+    session.execute(
+        text(
+            "INSERT INTO reserve_transaction (kind, effective_date, recorded_at, actor_id, memo)"
+            " VALUES ('interest', '2016-01-15', '2999-01-01 00:00:00.000000', 1, 'sneaky')"
+        )
+    )
+    assert "posted_in_closed_month" in {p.code for p in r.verify(session)}
