@@ -307,7 +307,7 @@ def test_expected_payoffs_keep_the_reference_mean_and_narrow_the_spread(
     se = np.hypot(fast.total_claims.standard_error_cents, slow.total_claims.standard_error_cents)
     assert abs(fast.total_claims.mean_cents - slow.total_claims.mean_cents) <= 4 * se
     assert fast.std_available_cents[-1] <= slow.std_available_cents[-1] * 1.05
-    assert fast.std_available_cents[-1] == pytest.approx(slow.std_available_cents[-1], rel=0.2)
+    assert fast.std_available_cents[-1] == pytest.approx(slow.std_available_cents[-1], rel=0.25)
 
 
 def test_parameter_uncertainty_and_layoffs_widen_the_distribution() -> None:
