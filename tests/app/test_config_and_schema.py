@@ -60,3 +60,20 @@ def test_audit_trail_refuses_update_and_delete_in_the_database(app: Flask, users
         for statement in ("UPDATE audit_events SET action = 'x'", "DELETE FROM audit_events"):
             with pytest.raises(sa.exc.DBAPIError, match="append-only"), db.session.begin_nested():
                 db.session.execute(sa.text(statement))
+
+
+def test_reserve_migration_carries_the_ledgers_postgres_guards() -> None:
+    """The migration holds a frozen copy of reserve.schema.postgres_ddl(); they must not drift apart."""
+    import importlib.util
+    import pathlib
+
+    from reserve.schema import postgres_ddl, postgres_drop_ddl
+
+    from loanapp import ROOT
+
+    path = next(pathlib.Path(ROOT, "migrations", "versions").glob("*_reserve_ledger.py"))
+    spec = importlib.util.spec_from_file_location("reserve_ledger_migration", path)
+    module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
+    spec.loader.exec_module(module)  # type: ignore[union-attr]
+    assert module.POSTGRES_DDL == postgres_ddl()
+    assert module.POSTGRES_DROP_DDL == postgres_drop_ddl()
