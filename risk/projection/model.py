@@ -331,10 +331,9 @@ def _propagate(
     paid_off = np.empty((c, q, n))
     states = np.empty((c, n, N_STATES, q)) if keep_states else None
     for i, t in enumerate(range(first_month, h + 1)):
-        # Only the live rows move mass (the absorbing rows are the identity); written out as sums of
-        # products rather than a batched matrix product, which would wake BLAS threads for 7 x 7 work.
-        step = np.where(window[:, t - 1, None, None], stressed, normal)[:, :N_LIVE, :, None]
-        moved = (step * v[:, :N_LIVE, None, :]).sum(axis=1)  # (C, 7, Q)
+        # Only the live rows move mass (the absorbing rows are the identity).
+        step = np.where(window[:, t - 1, None, None], stressed, normal)[:, :N_LIVE, :]
+        moved = np.matmul(step.transpose(0, 2, 1), v[:, :N_LIVE, :])  # (C, 7, Q)
         moved[:, State.CHARGED_OFF, :] += v[:, State.CHARGED_OFF, :]
         moved[:, State.PAID_OFF, :] += v[:, State.PAID_OFF, :]
         matured = (t + class_state[None, :] - LAG[:, None]) >= class_term[None, :]  # (5, Q)

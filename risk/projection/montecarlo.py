@@ -463,12 +463,16 @@ def _book_charge_offs(ctx: _Context, rng: np.random.Generator, paths: IntArray, 
         histories, np.arange(histories.shape[1])[None, :], :
     ].sum(axis=1)
     charged_quiet = charged_commitment[: units.n_quiet].reshape(b, qb)
-    # (einsum, not a matrix product: small BLAS calls wake its threads for nothing)
-    out.payoff_releases -= np.einsum("bq,bqh->bh", charged_quiet, ctx.quiet_payoff[ctx.draw_of[paths]])
+    draws = ctx.draw_of[paths]
+    for k in np.unique(draws):
+        # (einsum, not a matrix product: small BLAS calls wake its threads for nothing)
+        mine = np.flatnonzero(draws == k)
+        out.payoff_releases[mine] -= np.einsum("bq,qh->bh", charged_quiet[mine], ctx.quiet_payoff[k])
     hit = units.n_quiet + np.flatnonzero(charged_commitment[units.n_quiet :] > 0)
     if hit.size:
-        correction = ctx.tables.payoff_given_no_charge_off[units.row[hit]] * charged_commitment[hit, None]
-        flat = (units.path[hit][:, None] * h + np.arange(h)[None, :]).ravel()
+        rows = np.take(ctx.tables.payoff_given_no_charge_off, units.row.take(hit), axis=0)
+        correction = rows * charged_commitment.take(hit)[:, None]
+        flat = (units.path.take(hit)[:, None] * h + np.arange(h)[None, :]).ravel()
         out.payoff_releases -= np.bincount(flat, weights=correction.ravel(), minlength=b * h).reshape(b, h)
 
 
@@ -570,14 +574,21 @@ def _unit_sums(ctx: _Context, units: _Units, big: IntArray) -> tuple[FloatArray,
 
 
 def _book_pipeline(
-    ctx: _Context, rng: np.random.Generator, booked: IntArray, draws: IntArray, j: int, out: _BlockFlows
+    ctx: _Context,
+    rng: np.random.Generator,
+    booked: IntArray,
+    running_co: FloatArray,
+    payoff: FloatArray,
+    j: int,
+    out: _BlockFlows,
 ) -> None:
     """Charge-offs and payoffs of the loans booked at the end of month ``j`` (payoffs drawn or
-    expected, as for the book)."""
+    expected, as for the book). ``running_co`` and ``payoff`` are the pipeline loan's cumulative
+    charge-off and monthly payoff probabilities by age, per path (B, H)."""
     h = ctx.horizon
     b = booked.shape[0]
     window = h - 1 - j
-    cdf = np.cumsum(ctx.pipeline_co[:, :window], axis=1)[draws]  # (B, window)
+    cdf = running_co[:, :window]
     within = cdf[:, -1]
     count = rng.binomial(booked, within)
     path = np.repeat(np.arange(b), count)
@@ -585,20 +596,15 @@ def _book_pipeline(
         u = rng.random(path.shape[0]) * within.take(path)
         age = np.minimum(np.count_nonzero(cdf[path] <= u[:, None], axis=1), window - 1)
         out.add(path, j + 1 + age, None, ctx.new_flows[:, age])
-    # payoff probability given no charge-off (``where`` rather than errstate: this runs every month)
+    # Payoff probability given no charge-off (``where`` rather than errstate: this runs every month).
     rest = 1 - within
-    given = np.divide(
-        ctx.pipeline_po[draws, :window],
-        rest[:, None],
-        out=np.zeros((b, window)),
-        where=rest[:, None] > 0,
-    )
+    scale = np.divide(1.0, rest, out=np.zeros(b), where=rest > 0)
     if ctx.tables.payoff is None:
-        out.payoff_releases[:, j + 1 : j + 1 + window] += (
-            (booked - count)[:, None] * given * ctx.new.commitment
-        )
+        out.payoff_releases[:, j + 1 : j + 1 + window] += ((booked - count) * scale * ctx.new.commitment)[
+            :, None
+        ] * payoff[:, :window]
         return
-    running = np.cumsum(given, axis=1)  # (B, window)
+    running = np.cumsum(payoff[:, :window], axis=1) * scale[:, None]  # (B, window)
     paying = rng.binomial(booked - count, np.minimum(running[:, -1], 1.0))
     path = np.repeat(np.arange(b), paying)
     if path.size:
@@ -620,7 +626,11 @@ def _simulate_block(ctx: _Context, rng: np.random.Generator, paths: IntArray, re
     committed = np.full(b, float(ctx.book.commitment.sum()))
     cumulative = np.zeros(b)
     draws = ctx.draw_of[paths]
+    running_co = np.cumsum(ctx.pipeline_co, axis=1)[draws]  # (B, H)
+    payoff = ctx.pipeline_po[draws]
     deposit = float(ctx.assumptions.grant_deposits_cents)
+    kept = {name: np.empty((b, h)) for name in ("available", "committed", "cumulative")}
+    exhausted = np.zeros((b, h), dtype=bool)
     for j in range(h):
         available, committed, paid, short = settle_month(
             available,
@@ -631,7 +641,7 @@ def _simulate_block(ctx: _Context, rng: np.random.Generator, paths: IntArray, re
             pool_demand=pool_demand[:, j],
         )
         cumulative = cumulative + from_commitment[:, j] + paid
-        exhausted = short > 0.5
+        exhausted[:, j] = short > 0.5
         if new.per_month:
             wanted = float(new.per_month)
             if new.commitment > 0:
@@ -640,14 +650,18 @@ def _simulate_block(ctx: _Context, rng: np.random.Generator, paths: IntArray, re
                 booked = np.full(b, wanted)
             available = available - booked * new.commitment
             committed = committed + booked * new.commitment
-            exhausted |= booked < wanted
+            exhausted[:, j] |= booked < wanted
             record.new_loans[j] += booked.sum()
             if j < h - 1:
-                _book_pipeline(ctx, rng, booked.astype(np.int64), draws, j, out)
-        record.available[paths, j] = available
-        record.committed[paths, j] = committed
-        record.cumulative_claims[paths, j] = cumulative
-        record.exhausted[paths, j] = exhausted
+                _book_pipeline(ctx, rng, booked.astype(np.int64), running_co, payoff, j, out)
+        kept["available"][:, j] = available
+        kept["committed"][:, j] = committed
+        kept["cumulative"][:, j] = cumulative
+    rows = slice(int(paths[0]), int(paths[-1]) + 1)
+    record.available[rows] = kept["available"]
+    record.committed[rows] = kept["committed"]
+    record.cumulative_claims[rows] = kept["cumulative"]
+    record.exhausted[rows] = exhausted
     record.charge_offs += out.charge_offs.sum(axis=0)
     record.loss += loss.sum(axis=0)
 
