@@ -3,7 +3,8 @@
 It implements the same model as :func:`risk.projection.simulate` (see ``risk.projection.model``)
 in the most direct way, with none of its shortcuts: no groups, payoffs drawn rather than expected,
 each charge-off's own balance, claims paid one by one. Tests compare the two; the benchmark times
-both. Not for production use: it takes about a second per path for a thousand loans.
+both. Not for production use: about 25 ms per path for a thousand loans (four minutes for
+10,000 paths, against about a second for ``simulate``).
 """
 
 from __future__ import annotations
