@@ -257,7 +257,9 @@ def ensure_accounts(session: Session, refs: Iterable[AccountRef]) -> dict[Accoun
 # --- the open-month rule --------------------------------------------------------------------------
 
 #: Transaction-scoped advisory lock per schema: shared by postings, exclusive for a month close.
-_CLOSE_LOCK = "hashtext(current_schema() || '.reserve_ledger')"
+#: The two-key form lives in a key space apart from single 64-bit keys (the app's job locks use those);
+#: the first key, 0x52535256, spells "RSRV".
+_CLOSE_LOCK = "1381192278, hashtext(current_schema())"
 _SHARE_CLOSE_LOCK = text(f"SELECT pg_advisory_xact_lock_shared({_CLOSE_LOCK})")
 _TAKE_CLOSE_LOCK = text(f"SELECT pg_advisory_xact_lock({_CLOSE_LOCK})")
 _READ_LEDGER = select(ledger.c.closed_through).where(ledger.c.id == 1)
