@@ -67,13 +67,12 @@ def test_reserve_migration_carries_the_ledgers_postgres_guards() -> None:
     import importlib.util
     import pathlib
 
-    from reserve.schema import postgres_ddl, postgres_drop_ddl
-
     from loanapp import ROOT
+    from reserve.schema import postgres_ddl, postgres_drop_ddl
 
     path = next(pathlib.Path(ROOT, "migrations", "versions").glob("*_reserve_ledger.py"))
     spec = importlib.util.spec_from_file_location("reserve_ledger_migration", path)
     module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
     spec.loader.exec_module(module)  # type: ignore[union-attr]
-    assert module.POSTGRES_DDL == postgres_ddl()
-    assert module.POSTGRES_DROP_DDL == postgres_drop_ddl()
+    assert postgres_ddl() == module.POSTGRES_DDL
+    assert postgres_drop_ddl() == module.POSTGRES_DROP_DDL
