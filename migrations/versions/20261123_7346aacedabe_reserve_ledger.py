@@ -183,7 +183,7 @@ def upgrade():
     sa.CheckConstraint('cap_cents IS NULL OR cap_cents >= 0', name=op.f('ck_reserve_claim_event_cap_not_negative')),
     sa.CheckConstraint('paid_cents IS NULL OR (paid_cents > 0 AND paid_cents <= cap_cents)', name=op.f('ck_reserve_claim_event_paid_within_cap')),
     sa.ForeignKeyConstraint(['claim_id'], ['reserve_claim.id'], name=op.f('fk_reserve_claim_event_claim_id_reserve_claim')),
-    sa.ForeignKeyConstraint(['release_transaction_id'], ['reserve_transaction.id'], name=op.f('fk_reserve_claim_event_release_transaction_id_reserve_transaction')),
+    sa.ForeignKeyConstraint(['release_transaction_id'], ['reserve_transaction.id'], name=op.f('fk_reserve_claim_event_release_transaction')),
     sa.ForeignKeyConstraint(['transaction_id'], ['reserve_transaction.id'], name=op.f('fk_reserve_claim_event_transaction_id_reserve_transaction')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_reserve_claim_event'))
     )
