@@ -67,6 +67,7 @@ def register_blueprints(app: Flask) -> None:
     from loanapp.jobs.views import bp as jobs_bp
     from loanapp.loans.api import blp as loans_api_blp
     from loanapp.loans.views import bp as loans_bp
+    from loanapp.portal.views import bp as portal_bp
     from loanapp.quotes.views import blp as quotes_blp
     from loanapp.quotes.views import bp as quotes_bp
     from loanapp.reports.views import bp as reports_bp
@@ -84,6 +85,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(applications_bp)
     app.register_blueprint(loans_bp)
     app.register_blueprint(servicing_bp)
+    app.register_blueprint(portal_bp)
     app.register_blueprint(jobs_bp)
     app.register_blueprint(reports_bp)
     for blueprint in (

@@ -77,6 +77,10 @@ def seed_demo_command() -> None:
     from loanapp.applications.demo import seed_demo_applications
 
     click.echo(f"demo applications: {seed_demo_applications()} added")
+    from loanapp.servicing.demo import seed_servicing_demo
+
+    db.session.commit()
+    seed_servicing_demo(click.echo)
     db.session.commit()
 
 

@@ -33,6 +33,13 @@ def for_user(user: User) -> dict[str, Any]:
         data["referral_partners"] = db.session.scalars(
             select(ReferralPartner).order_by(ReferralPartner.name)
         ).all()
+    if user.role == "worker":
+        from loanapp.clock import business_date
+        from loanapp.servicing.queries import loan_position, loans_of
+
+        today = business_date()
+        data["today"] = today
+        data["loans"] = [(loan, loan_position(loan, today)) for loan in loans_of(user.id)]
     if user.role == "admin":
         data["users"] = db.session.scalars(select(User).order_by(User.role, User.email)).all()
         data["recent_events"] = db.session.scalars(

@@ -6,13 +6,10 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import func, select
-
 import reserve
 from loanapp.extensions import db
-from loanapp.loans.models import Loan
 from risk.dates import add_months
-from risk.money import money
+from risk.money import from_cents
 
 
 @dataclass(frozen=True)
@@ -30,13 +27,12 @@ class ReserveFigures:
 
 
 def outstanding_principal(as_of: dt.date) -> tuple[Decimal, int]:
-    """Principal of loans booked by ``as_of`` and still live (servicing refines this to the unpaid balance)."""
-    total, count = db.session.execute(
-        select(func.coalesce(func.sum(Loan.principal), 0), func.count(Loan.id)).where(
-            Loan.contract_date <= as_of, Loan.status == "active"
-        )
-    ).one()
-    return money(Decimal(total)), int(count)
+    """Unpaid principal of the loans live on ``as_of`` (booked, not yet paid off or charged off),
+    after the payments received by then (``loanapp.servicing``)."""
+    from loanapp.servicing.aging import outstanding_principal as unpaid_principal
+
+    cents, count = unpaid_principal(as_of)
+    return from_cents(cents), count
 
 
 def figures(as_of: dt.date) -> ReserveFigures:

@@ -276,3 +276,17 @@ def age_portfolio(as_of: dt.date, *, progress: Progress | None = None) -> dict[s
 
 def loans_in(loan_ids: list[int]) -> list[Loan]:
     return list(db.session.scalars(select(Loan).where(Loan.id.in_(loan_ids))))
+
+
+def outstanding_principal(as_of: dt.date) -> tuple[int, int]:
+    """Unpaid principal (cents) and number of the loans live on ``as_of``, from the payments received
+    by then (one aggregate query)."""
+    balance = _as_of_value("principal_after", "l.principal", as_of).format(stored="s.principal_balance")
+    total, count = db.session.execute(
+        text(
+            f"SELECT COALESCE(SUM(CAST(ROUND(({balance}) * 100) AS BIGINT)), 0), COUNT(*) "
+            "FROM loans l LEFT JOIN loan_servicing s ON s.loan_id = l.id "
+            f"WHERE {_selection(as_of, LIVE)}"
+        )
+    ).one()
+    return int(total), int(count)

@@ -20,6 +20,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional
 
 from loanapp.servicing.models import COLLATERAL_STATUSES, PAYMENT_METHODS
@@ -95,7 +96,7 @@ class PaymentForm(KeyedForm):
     received_on = DayField(
         "Received on", validators=[InputRequired("Enter the date the payment was received.")]
     )
-    method = SelectField("Method", choices=[(m, METHOD_NAMES[m]) for m in PAYMENT_METHODS])
+    method = SelectField("Method", choices=[SelectChoice(m, METHOD_NAMES[m]) for m in PAYMENT_METHODS])
     reference = StringField(
         "Reference (check number, core system id)", validators=[Optional(), Length(max=100)]
     )
@@ -110,7 +111,7 @@ class ReversalForm(KeyedForm):
 
 class ChargeOffForm(KeyedForm):
     collateral_status = SelectField(
-        "The car", choices=[(c, COLLATERAL_NAMES[c]) for c in COLLATERAL_STATUSES]
+        "The car", choices=[SelectChoice(c, COLLATERAL_NAMES[c]) for c in COLLATERAL_STATUSES]
     )
     collateral_proceeds = AmountField("Car sale proceeds ($)", places=None, default=Decimal("0.00"))
     allowed_costs = AmountField("Allowed collection costs ($)", places=None, default=Decimal("0.00"))

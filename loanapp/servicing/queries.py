@@ -39,7 +39,7 @@ def schedule_of(loan: Loan) -> list[delinquency.Installment]:
         .where(LoanInstallment.loan_id == loan.id)
         .order_by(LoanInstallment.number)
     )
-    return [delinquency.Installment(due, money(amount)) for due, amount in rows]
+    return [delinquency.Installment(due, amount) for due, amount in rows]
 
 
 @dataclass(frozen=True)
@@ -168,8 +168,38 @@ class ScheduleLine:
     due: bool  # due on or before the date
 
 
+def installments_of(loan: Loan) -> list[Any]:
+    """The disclosed installments as plain rows (number, due_date, payment, interest, principal,
+    balance): read on every visit of the worker's page, so no ORM objects."""
+    return list(
+        db.session.execute(
+            select(
+                LoanInstallment.number,
+                LoanInstallment.due_date,
+                LoanInstallment.payment,
+                LoanInstallment.interest,
+                LoanInstallment.principal,
+                LoanInstallment.balance,
+            )
+            .where(LoanInstallment.loan_id == loan.id)
+            .order_by(LoanInstallment.number)
+        )
+    )
+
+
+def schedule_from(installments: Sequence[Any]) -> list[delinquency.Installment]:
+    # Numeric(12, 2) columns come back as Decimals of two places: exact cents already.
+    return [delinquency.Installment(inst.due_date, inst.payment) for inst in installments]
+
+
 def schedule_with_marks(
-    loan: Loan, as_of: dt.date, credited: Decimal, policy: ServicingPolicy, *, paid_off: bool = False
+    loan: Loan,
+    as_of: dt.date,
+    credited: Decimal,
+    policy: ServicingPolicy,
+    *,
+    paid_off: bool = False,
+    installments: Sequence[Any] | None = None,
 ) -> list[ScheduleLine]:
     """The disclosed schedule, each installment marked paid, partly paid or unpaid from the credits.
 
@@ -177,11 +207,10 @@ def schedule_with_marks(
     """
     lines = []
     before = ZERO
-    for inst in db.session.scalars(
-        select(LoanInstallment).where(LoanInstallment.loan_id == loan.id).order_by(LoanInstallment.number)
-    ):
-        through = before + money(inst.payment)
-        toward = min(max(credited - before, ZERO), money(inst.payment))
+    for inst in installments if installments is not None else installments_of(loan):
+        payment = inst.payment
+        through = before + payment
+        toward = min(max(credited - before, ZERO), payment)
         if paid_off or credited >= through - policy.tolerance:
             status = "paid"
         elif toward > 0:
@@ -192,12 +221,12 @@ def schedule_with_marks(
             ScheduleLine(
                 number=inst.number,
                 due_date=inst.due_date,
-                payment=money(inst.payment),
-                interest=money(inst.interest),
-                principal=money(inst.principal),
-                balance=money(inst.balance),
+                payment=payment,
+                interest=inst.interest,
+                principal=inst.principal,
+                balance=inst.balance,
                 status=status,
-                paid_toward=money(inst.payment) if paid_off else toward,
+                paid_toward=payment if paid_off else toward,
                 due=inst.due_date <= as_of,
             )
         )
@@ -217,22 +246,15 @@ class HistoryLine:
 
 
 def payment_history(loan: Loan) -> list[HistoryLine]:
-    """Every payment (newest first) with its allocation and, if it came back, its reversal."""
-    payments = list(
-        db.session.scalars(
-            select(Payment)
-            .where(Payment.loan_id == loan.id)
-            .order_by(Payment.received_on.desc(), Payment.id.desc())
-        )
-    )
-    reversals = {p.reverses_id: p for p in payments if p.kind == "reversal"}
-    allocations = {
-        a.payment_id: a
-        for a in db.session.scalars(select(PaymentAllocation).where(PaymentAllocation.loan_id == loan.id))
-    }
-    return [
-        HistoryLine(p, allocations.get(p.id), reversals.get(p.id)) for p in payments if p.kind == "payment"
-    ]
+    """Every payment (newest first) with its allocation and, if it came back, its reversal (one query)."""
+    rows = db.session.execute(
+        select(Payment, PaymentAllocation)
+        .outerjoin(PaymentAllocation, PaymentAllocation.payment_id == Payment.id)
+        .where(Payment.loan_id == loan.id)
+        .order_by(Payment.received_on.desc(), Payment.id.desc())
+    ).all()
+    reversals = {p.reverses_id: p for p, _a in rows if p.kind == "reversal"}
+    return [HistoryLine(p, a, reversals.get(p.id)) for p, a in rows if p.kind == "payment"]
 
 
 def bucket_history(loan: Loan) -> list[BucketHistory]:

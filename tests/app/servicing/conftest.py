@@ -57,8 +57,8 @@ def on_date(app: Flask, monkeypatch: pytest.MonkeyPatch) -> Any:
     return move
 
 
-@pytest.fixture
-def funded(people: dict[str, Any]) -> None:
+def fund(people: dict[str, Any], amount: str = "500000.00") -> None:
+    """A grant deposit into the reserve, dated before any test loan is booked."""
     from loanapp.extensions import db
     from reserve.operations import record_deposit
 
@@ -68,9 +68,14 @@ def funded(people: dict[str, Any]) -> None:
         actor_id=people["staff"].id,
         funder="Empire State Development",
         grant="Work Train 2026",
-        amount="500000.00",
+        amount=amount,
         received_on=dt.date(2025, 12, 1),
     )
+
+
+@pytest.fixture
+def funded(people: dict[str, Any]) -> None:
+    fund(people)
 
 
 def make_loan(

@@ -1,0 +1,122 @@
+"""The worker's loan pages (mobile first, English and Spanish): balance, next payment, how late in
+plain words, payment history, the schedule with paid marks, and the payoff today or on a chosen date.
+
+Only the borrower sees a loan: anyone else's loan id is "not found" (404), never "forbidden".
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import lru_cache
+from typing import Any
+
+from babel.dates import format_date
+from flask import Blueprint, abort, render_template, request
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from loanapp.access import roles
+from loanapp.clock import business_date
+from loanapp.extensions import db
+from loanapp.formatting import money as show_money
+from loanapp.loans.models import Loan
+from loanapp.servicing import queries
+from loanapp.servicing.policy import current_policy
+
+bp = Blueprint("portal", __name__, url_prefix="/my")
+
+
+def own_loan(loan_id: int) -> Loan:
+    loan = db.session.get(Loan, loan_id)
+    if loan is None or loan.borrower_id != current_user.id:
+        abort(404)
+    return loan
+
+
+@bp.route("/loans")
+@roles("worker")
+def my_loans():  # type: ignore[no-untyped-def]
+    today = business_date()
+    policy = current_policy()
+    loans = [
+        (loan, queries.loan_position(loan, today, policy=policy))
+        for loan in queries.loans_of(current_user.id)
+    ]
+    return render_template("portal/my_loans.html", loans=loans, today=today)
+
+
+@lru_cache(maxsize=4096)
+def _day(day: dt.date, locale: str) -> str:
+    return format_date(day, "long", locale=locale)
+
+
+def day_text(day: dt.date | None) -> str:
+    """A date in words in the page's language ("March 5, 2026", "5 de marzo de 2026"), cached: the
+    schedule repeats the same dates on every visit."""
+    return "—" if day is None else _day(day, str(get_locale()))
+
+
+@bp.route("/loans/<int:loan_id>")
+@roles("worker")
+def loan(loan_id: int):  # type: ignore[no-untyped-def]
+    loan = own_loan(loan_id)
+    today = business_date()
+    policy = current_policy()
+    row = queries.servicing_row(loan)
+    installments = queries.installments_of(loan)
+    position = queries.loan_position(
+        loan, today, policy=policy, row=row, schedule=queries.schedule_from(installments)
+    )
+    status = 200
+    quote: dict[str, Any] | None = None
+    quote_error = None
+    raw = request.args.get("payoff_date", "").strip()
+    latest = today + dt.timedelta(days=policy.payoff_quote_days)
+    if raw:
+        try:
+            chosen = dt.date.fromisoformat(raw)
+        except ValueError:
+            chosen = None
+        if chosen is None or not today <= chosen <= latest:
+            quote_error = _("Choose a date from today to %(date)s.", date=latest.isoformat())
+            status = 422
+        elif loan.status == "active":
+            quote = {"date": chosen, "amount": queries.payoff_quote(loan, chosen)}
+    marks = {
+        "paid": ("badge badge-ok", "✓ " + _("Paid")),
+        "partly_paid": ("badge badge-warn", _("Partly paid")),
+        "late": ("badge badge-bad", _("Not paid")),
+        "upcoming": ("", _("Upcoming")),
+    }
+    lines = queries.schedule_with_marks(
+        loan,
+        today,
+        position.credited,
+        policy,
+        paid_off=loan.status == "paid_off",
+        installments=installments,
+    )
+    schedule = [
+        (
+            line.number,
+            day_text(line.due_date),
+            show_money(line.payment),
+            *marks[line.status if line.status != "unpaid" else ("late" if line.due else "upcoming")],
+        )
+        for line in lines
+    ]
+    return render_template(
+        "portal/loan.html",
+        loan=loan,
+        position=position,
+        schedule=schedule,
+        paid_count=sum(1 for line in lines if line.status == "paid"),
+        history=queries.payment_history(loan),
+        day_text=day_text,
+        today=today,
+        latest=latest,
+        quote=quote,
+        quote_error=quote_error,
+        payoff_date=raw,
+    ), status
