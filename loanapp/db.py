@@ -44,6 +44,9 @@ def configure_sqlite(engine: object) -> None:
 
     pysqlite's own transaction handling defers BEGIN and breaks SAVEPOINT; SQLAlchemy's documented
     recipe hands BEGIN to SQLAlchemy instead. Foreign keys are off in SQLite unless asked for.
+    Unlike ``reserve.db.configure_sqlite`` (``BEGIN IMMEDIATE``, for the ledger's own tests) the app
+    begins deferred, so readers never wait for a writer (with IMMEDIATE every read waits behind any
+    open transaction; the test suite deadlocks on it). PostgreSQL is the production database.
     """
     from sqlalchemy import event
 

@@ -51,7 +51,7 @@ class QuoteForm(FlaskForm):
 
     def error_for(self, name: str, message: str) -> None:
         """Put a refusal from the quote rules on the field it is about (or on the form)."""
-        target = getattr(self, {"amount_financed": "amount_financed"}.get(name, name), None)
+        target = getattr(self, name, None)
         if target is not None and hasattr(target, "errors"):
             target.errors = [*target.errors, message]
         else:
