@@ -68,6 +68,7 @@ def register_blueprints(app: Flask) -> None:
     from loanapp.loans.api import blp as loans_api_blp
     from loanapp.loans.views import bp as loans_bp
     from loanapp.portal.views import bp as portal_bp
+    from loanapp.projections.views import bp as projections_bp
     from loanapp.quotes.views import blp as quotes_blp
     from loanapp.quotes.views import bp as quotes_bp
     from loanapp.reports.views import bp as reports_bp
@@ -88,6 +89,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(portal_bp)
     app.register_blueprint(jobs_bp)
     app.register_blueprint(reports_bp)
+    app.register_blueprint(projections_bp)
     for blueprint in (
         api_me_blp,
         quotes_blp,

@@ -58,6 +58,18 @@ def _nice_ceiling(value: float) -> float:
     return 10 * magnitude
 
 
+def _legend_positions(labels: Sequence[str], width: int) -> list[tuple[int, int]]:
+    """(x, row) of each legend entry: as many to a row as fit, the rest on the next rows."""
+    positions, x, row = [], _LEFT, 0
+    for label in labels:
+        size = 24 + 7 * len(label)
+        if x > _LEFT and x + size > width - _RIGHT:
+            x, row = _LEFT, row + 1
+        positions.append((x, row))
+        x += size
+    return positions
+
+
 def render(chart: Chart) -> Markup:
     """The chart as an accessible inline SVG (role img, title, and a text summary per series)."""
     values = [float(v) for s in chart.series for v in s.values if v is not None]
@@ -66,13 +78,15 @@ def render(chart: Chart) -> Markup:
     high = _nice_ceiling(max([1.0, *values]))
     n = max(len(chart.x_labels), 1)
     plot_w = chart.width - _LEFT - _RIGHT
-    plot_h = chart.height - _TOP - _BOTTOM
+    legend = _legend_positions([item.label for item in [*chart.bands, *chart.series]], chart.width)
+    plot_top = _TOP + 18 * (max((row for _, row in legend), default=0))
+    plot_h = chart.height - plot_top - _BOTTOM
 
     def x_at(i: int) -> float:
         return _LEFT + (plot_w * (i + 0.5) / n if chart.bars else (plot_w * i / max(n - 1, 1)))
 
     def y_at(v: float) -> float:
-        return _TOP + plot_h * (1 - (v - low) / ((high - low) or 1))
+        return plot_top + plot_h * (1 - (v - low) / ((high - low) or 1))
 
     parts = [
         f'<svg class="chart" viewBox="0 0 {chart.width} {chart.height}" role="img" '
@@ -92,9 +106,11 @@ def render(chart: Chart) -> Markup:
     every = max(1, n // 8)
     for i, label in enumerate(chart.x_labels):
         if i % every == 0 or i == n - 1:
+            # The last label of a line chart sits on the right edge: anchor it there so it shows whole.
+            anchor = "end" if i == n - 1 and not chart.bars and n > 1 else "middle"
             parts.append(
                 f'<text class="axis" x="{x_at(i):.1f}" y="{chart.height - _BOTTOM + 16}" '
-                f'text-anchor="middle">{escape(label)}</text>'
+                f'text-anchor="{anchor}">{escape(label)}</text>'
             )
     for band in chart.bands:
         upper = " ".join(f"{x_at(i):.1f},{y_at(float(v)):.1f}" for i, v in enumerate(band.high))
@@ -119,12 +135,10 @@ def render(chart: Chart) -> Markup:
                 f"{x_at(i):.1f},{y_at(float(v)):.1f}" for i, v in enumerate(series.values) if v is not None
             )
             parts.append(f'<polyline class="{escape(series.css_class)}" fill="none" points="{points}"/>')
-    legend_x = _LEFT
-    for item in [*chart.bands, *chart.series]:
+    for item, (legend_x, row) in zip([*chart.bands, *chart.series], legend, strict=True):
         parts.append(
-            f'<rect class="{escape(item.css_class)}" x="{legend_x}" y="8" width="12" height="12"/>'
-            f'<text class="legend" x="{legend_x + 16}" y="18">{escape(item.label)}</text>'
+            f'<rect class="{escape(item.css_class)}" x="{legend_x}" y="{8 + 18 * row}" width="12" height="12"/>'
+            f'<text class="legend" x="{legend_x + 16}" y="{18 + 18 * row}">{escape(item.label)}</text>'
         )
-        legend_x += 24 + 7 * len(item.label)
     parts.append("</svg>")
     return Markup("".join(parts))

@@ -107,9 +107,38 @@ class Defaults:
     PAYOFF_QUOTE_MAX_DAYS = 30
     PAYMENT_IMPORT_MAX_ROWS = 50000
     # Scheduled jobs (``flask --app loanapp scheduler``): cron expressions in JOBS_TIMEZONE.
-    JOBS: dict[str, str] = {"aging": "0 2 * * *", "delinquency_snapshot": "0 3 1 * *"}
+    JOBS: dict[str, str] = {
+        "aging": "0 2 * * *",
+        "delinquency_snapshot": "0 3 1 * *",
+        "projection_snapshot": "0 4 1 * *",
+    }
     JOBS_TIMEZONE = "America/New_York"
     JOB_LOCK_SECONDS = 6 * 60 * 60  # SQLite lock rows older than this are taken over (a crashed run)
+
+    # Risk projections of the reserve (loanapp.projections). The assumptions' defaults, until staff
+    # save their own version on the projection page (shares 0..1, money in dollars).
+    PROJECTION_ASSUMPTIONS: dict[str, Any] = {
+        "recovery_rate": "0.35",
+        "layoff_probability": "0.05",
+        "layoff_months": 6,
+        "stress_multiplier": "3",
+        "roll_rate_multiplier": "1",
+        "originations_per_month": 4,
+        "origination_amount": "12000.00",
+        "origination_rate": "8.99",
+        "origination_term_months": 60,
+        "grant_deposits_per_month": "0.00",
+        "parameter_draws": 20,
+        "history_months": 0,
+        "paths": 10000,
+        "horizon_months": 36,
+    }
+    PROJECTION_MAX_PATHS = 100_000  # more paths are refused (422)
+    PROJECTION_MAX_WORK = 5_000_000_000  # paths x loan groups x months; beyond it a request is refused
+    # Requests up to this many paths x months x scenarios are answered at once; bigger ones are
+    # queued (202 and a run id) and run by a worker thread of the web process or the scheduler.
+    PROJECTION_INLINE_MAX_WORK = 400_000
+    PROJECTION_WORKER = "thread"  # "thread": the web process runs queued projections; "off": only the scheduler
 
 
 def sqlalchemy_url(url: str) -> str:

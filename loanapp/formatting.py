@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from flask import Flask, current_app
 from flask_babel import format_date, format_decimal
 
+from risk.money import from_cents
 from risk.money import money as to_money
 
 
@@ -27,6 +28,16 @@ def percent(value: Decimal | None, places: int = 2) -> str:
     return f"{Decimal(value):.{places}f}%"
 
 
+def cents(amount: int | None) -> str:
+    """$1,234.56 from whole cents (the projections' figures)."""
+    return "—" if amount is None else money(from_cents(int(amount)))
+
+
+def share(value: float | None, places: int = 1) -> str:
+    """A probability or share (0..1) as a percent, for display only."""
+    return "—" if value is None else f"{Decimal(str(value)) * 100:.{places}f}%"
+
+
 def local_datetime(moment: datetime | None) -> str:
     if moment is None:
         return "—"
@@ -43,6 +54,8 @@ def long_date(day: date | None) -> str:
 def register(app: Flask) -> None:
     app.add_template_filter(money, "money")
     app.add_template_filter(percent, "percent")
+    app.add_template_filter(cents, "cents")
+    app.add_template_filter(share, "share")
     app.add_template_filter(local_datetime, "local_datetime")
     app.add_template_filter(long_date, "long_date")
     app.add_template_filter(format_decimal, "number")

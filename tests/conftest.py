@@ -67,6 +67,8 @@ def app_config(database_url: str, **overrides: Any) -> dict[str, Any]:
         "WTF_CSRF_ENABLED": False,
         "PASSWORD_HASH_METHOD": FAST_HASH,
         "SERVER_NAME": "localhost",
+        # Queued projections are run by the tests themselves (runs.execute), not a background thread.
+        "PROJECTION_WORKER": "off",
     }
     config.update(overrides)
     return config

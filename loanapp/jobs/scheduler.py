@@ -4,7 +4,8 @@ Each job in the ``JOBS`` setting fires on its cron expression in ``JOBS_TIMEZONE
 02:00 America/New_York, the delinquency snapshot on the 1st). Every firing, and the start of the
 process, runs :func:`loanapp.jobs.runner.run_pending`, which catches up any dates missed while the
 scheduler was down. Two schedulers started by mistake do no harm: the job lock lets one run a job and
-the other finds it busy or done.
+the other finds it busy or done. Every minute it also runs projections left queued
+(``loanapp.projections.runs.drain_queue``; claiming a run is atomic, so two sweeps never run one twice).
 """
 
 from __future__ import annotations
@@ -25,6 +26,17 @@ def fire(app: Flask, name: str) -> list[runner.RunResult]:
         return results
 
 
+def sweep_projections(app: Flask) -> list[int]:
+    """Run projections left queued (the web process that queued them stopped, or runs no worker)."""
+    from loanapp.projections.runs import drain_queue
+
+    with app.app_context():
+        ran = drain_queue()
+        if ran:
+            app.logger.info("queued projections run: %s", ran)
+        return ran
+
+
 def build_scheduler(app: Flask) -> BlockingScheduler:
     with app.app_context():
         zone = runner.timezone()
@@ -41,6 +53,16 @@ def build_scheduler(app: Flask) -> BlockingScheduler:
             coalesce=True,
             misfire_grace_time=None,  # a late firing still runs; run_pending picks the right dates
         )
+    scheduler.add_job(
+        sweep_projections,
+        "interval",
+        args=[app],
+        minutes=1,
+        id="projection_queue",
+        name="projection_queue",
+        max_instances=1,
+        coalesce=True,
+    )
     return scheduler
 
 

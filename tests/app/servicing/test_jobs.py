@@ -191,12 +191,15 @@ def test_the_scheduler_runs_each_job_on_its_cron_in_new_york(app: Flask) -> None
 
     scheduler = build_scheduler(app)
     jobs = {job.id: job for job in scheduler.get_jobs()}
-    assert set(jobs) == {"aging", "delinquency_snapshot"}
+    assert set(jobs) == {"aging", "delinquency_snapshot", "projection_snapshot", "projection_queue"}
     aging = jobs["aging"].trigger
     assert str(aging.timezone) == "America/New_York"
     assert aging.get_next_fire_time(None, at(dt.date(2026, 3, 8), 3)) == at(dt.date(2026, 3, 9), 2, 0)
     snapshot = jobs["delinquency_snapshot"].trigger
     assert snapshot.get_next_fire_time(None, at(dt.date(2026, 3, 8))) == at(dt.date(2026, 4, 1), 3, 0)
+    projection = jobs["projection_snapshot"].trigger
+    assert projection.get_next_fire_time(None, at(dt.date(2026, 3, 8))) == at(dt.date(2026, 4, 1), 4, 0)
+    assert jobs["projection_queue"].trigger.interval == dt.timedelta(minutes=1)
 
 
 # --- real commits: a database of our own --------------------------------------------------------------
