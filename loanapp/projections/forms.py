@@ -7,6 +7,7 @@ from typing import Any
 
 from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length
 
 from loanapp.projections.assumptions import SETTINGS
@@ -14,8 +15,11 @@ from loanapp.projections.results import ALL
 from risk.scenarios import SCENARIOS
 
 
-def scenario_choices() -> list[tuple[str, str]]:
-    return [(ALL, "All scenarios side by side"), *((s.name, s.title) for s in SCENARIOS.values())]
+def scenario_choices() -> list[SelectChoice]:
+    return [
+        SelectChoice(ALL, "All scenarios side by side"),
+        *(SelectChoice(s.name, s.title) for s in SCENARIOS.values()),
+    ]
 
 
 class RunForm(FlaskForm):

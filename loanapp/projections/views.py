@@ -154,7 +154,9 @@ def _requester_names(items: Sequence[ProjectionRun]) -> dict[int, str]:
     ids = {r.requested_by for r in items if r.requested_by is not None}
     if not ids:
         return {}
-    return dict(db.session.execute(select(User.id, User.email).where(User.id.in_(ids))).tuples().all())
+    return {
+        row.id: row.email for row in db.session.execute(select(User.id, User.email).where(User.id.in_(ids)))
+    }
 
 
 def _run_form(values: Mapping[str, Any]) -> RunForm:
@@ -255,13 +257,12 @@ def run_projection():  # type: ignore[no-untyped-def]
 
 def _assumptions_page(form: AssumptionsForm, status: int = 200) -> Any:
     versions = list(db.session.scalars(select(AssumptionSet).order_by(AssumptionSet.version.desc())))
-    authors = dict(
-        db.session.execute(
+    authors = {
+        row.id: row.email
+        for row in db.session.execute(
             select(User.id, User.email).where(User.id.in_({v.created_by for v in versions} or {0}))
         )
-        .tuples()
-        .all()
-    )
+    }
     return (
         render_template(
             "projections/assumptions.html",
