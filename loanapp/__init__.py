@@ -68,6 +68,7 @@ def register_blueprints(app: Flask) -> None:
     from loanapp.loans.api import blp as loans_api_blp
     from loanapp.loans.views import bp as loans_bp
     from loanapp.portal.views import bp as portal_bp
+    from loanapp.projections.api import blp as projections_api_blp
     from loanapp.projections.views import bp as projections_bp
     from loanapp.quotes.views import blp as quotes_blp
     from loanapp.quotes.views import bp as quotes_bp
@@ -97,6 +98,7 @@ def register_blueprints(app: Flask) -> None:
         applications_api_blp,
         loans_api_blp,
         servicing_api_blp,
+        projections_api_blp,
     ):
         # JSON writes authenticate with bearer tokens only (see api.core), so CSRF tokens do not apply.
         csrf.exempt(blueprint)
@@ -128,5 +130,7 @@ def register_template_helpers(app: Flask) -> None:
 
 def register_commands(app: Flask) -> None:
     from loanapp import commands
+    from loanapp.projections.commands import project_command
 
     commands.register(app)
+    app.cli.add_command(project_command)
