@@ -18,10 +18,14 @@ from sqlalchemy import func, select
 from loanapp.audit.trail import record
 from loanapp.extensions import db
 from loanapp.projections.models import AssumptionSet
+from risk import validation
 from risk.money import CENT, has_at_most_cents, to_cents
 from risk.projection import Assumptions
 
 KINDS = ("share", "number", "money", "percent", "whole")
+#: An upper bound this high is no real bound: the model refuses more against a configured limit
+#: (``PROJECTION_MAX_PATHS``) with its own message.
+NO_PRACTICAL_LIMIT = Decimal(10**12)
 
 
 @dataclass(frozen=True)
@@ -94,8 +98,8 @@ SETTINGS: tuple[Setting, ...] = (
         "Average new loan",
         "Principal of the pipeline's average loan, in dollars.",
         "money",
-        "500",
-        "500000",
+        str(validation.MIN_PRINCIPAL),
+        str(validation.MAX_PRINCIPAL),
     ),
     _setting(
         "origination_rate",
@@ -103,7 +107,7 @@ SETTINGS: tuple[Setting, ...] = (
         "Annual note rate of the pipeline's average loan, in percent.",
         "percent",
         "0",
-        "36",
+        str(validation.MAX_ANNUAL_RATE),
     ),
     _setting(
         "origination_term_months",
@@ -185,6 +189,8 @@ def parse_value(setting: Setting, value: Any) -> Decimal | int:
     if number < setting.low or number > setting.high:
         if setting.kind == "share":
             raise ValueError(f"Must be a probability between {setting.low} and {setting.high}.")
+        if setting.high >= NO_PRACTICAL_LIMIT:  # the real limit is a setting the model applies (paths)
+            raise ValueError(f"Must be at least {setting.low:,}.")
         raise ValueError(f"Must be between {setting.low:,} and {setting.high:,}.")
     if setting.kind == "whole":
         if number != number.to_integral_value():

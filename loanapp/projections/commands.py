@@ -20,7 +20,6 @@ from flask import current_app
 from flask.cli import with_appcontext
 from tqdm import tqdm
 
-from loanapp.audit.trail import record
 from loanapp.clock import business_date
 from loanapp.db import utcnow
 from loanapp.extensions import db
@@ -29,8 +28,7 @@ from loanapp.projections import runs
 from loanapp.projections.assumptions import AssumptionErrors, parse, stored
 from loanapp.projections.compare import month_end_after
 from loanapp.projections.documents import run_document
-from loanapp.projections.models import AssumptionSet, ProjectionRun
-from loanapp.projections.results import ALL, ProjectionSpec, project
+from loanapp.projections.results import ALL, project
 from loanapp.projections.schemas import SIZE_SETTINGS, setting_of
 from risk.money import from_cents
 from risk.rollrate import ProjectionError
@@ -95,55 +93,6 @@ def _refuse(errors: Mapping[str, Sequence[str]]) -> click.ClickException:
         ((option, message),) = named.items()
         return click.BadParameter(message, param_hint=f"'{option}'")
     return click.UsageError("\n".join(f"{option}: {message}" for option, message in named.items()))
-
-
-def _run(
-    spec: ProjectionSpec,
-    assumption_set: AssumptionSet | None,
-    as_of: dt.date,
-    overrides: Mapping[str, Any],
-    result: dict[str, Any],
-    started: dt.datetime,
-) -> ProjectionRun:
-    """The projection as a run: stored with ``--save``, else only the shape of the JSON output."""
-    return ProjectionRun(
-        kind="request",
-        status="succeeded",
-        as_of=as_of,
-        scenario=spec.scenario,
-        paths=int(spec.values["paths"]),
-        horizon_months=int(spec.values["horizon_months"]),
-        seed=spec.seed,
-        assumption_set_id=None if assumption_set is None else assumption_set.id,
-        overrides=dict(stored(parse(overrides))),
-        source="cli",
-        requested_by=None,
-        requested_at=started,
-        started_at=started,
-        finished_at=utcnow(),
-        progress=100,
-        result=result,
-        error="",
-    )
-
-
-def _save(run: ProjectionRun) -> None:
-    db.session.add(run)
-    db.session.flush()
-    record(
-        "projection.requested",
-        "projection_run",
-        run.id,
-        details={
-            "scenario": run.scenario,
-            "paths": run.paths,
-            "horizon_months": run.horizon_months,
-            "seed": str(run.seed),
-            "overrides": run.overrides,
-            "source": "cli",
-        },
-    )
-    db.session.commit()
 
 
 def _dollars(cents: int | None) -> str:
@@ -291,9 +240,19 @@ def project_command(
 
         result = project(spec, inputs, current_app.config, progress)
         bar.update(100 - bar.n)
-    run = _run(spec, assumption_set, day, overrides, result, started)
+    run = runs.finished_run(
+        spec,
+        result,
+        kind="request",
+        as_of=day,
+        assumption_set=assumption_set,
+        overrides=stored(parse(overrides)),
+        source="cli",
+        started=started,
+    )
     if save:
-        _save(run)
+        runs.store(run)
+        db.session.commit()
         click.echo(f"saved as projection run {run.id}", err=True)
     if output_format == "json":
         text = json.dumps(run_document(run, assumption_set), indent=2) + "\n"

@@ -129,26 +129,68 @@ def submit(request: ProjectionRequest, *, as_of: dt.date, actor: Any | None, sou
         requested_by=getattr(actor, "id", None),
         progress=0,
     )
+    store(run, actor=actor)
+    if work_of(spec, inputs) <= int(config["PROJECTION_INLINE_MAX_WORK"]):
+        run.status, run.started_at = "running", utcnow()
+        run.result = project(spec, inputs, config)
+        run.status, run.progress, run.finished_at = "succeeded", 100, utcnow()
+    return run
+
+
+def finished_run(
+    spec: ProjectionSpec,
+    result: dict[str, Any],
+    *,
+    kind: str,
+    as_of: dt.date,
+    assumption_set: AssumptionSet | None,
+    overrides: Mapping[str, Any],
+    source: str,
+    started: dt.datetime,
+) -> ProjectionRun:
+    """A projection computed by the caller (CLI, snapshot job), as a run; :func:`store` keeps it."""
+    return ProjectionRun(
+        kind=kind,
+        status="succeeded",
+        as_of=as_of,
+        scenario=spec.scenario,
+        paths=int(spec.values["paths"]),
+        horizon_months=int(spec.values["horizon_months"]),
+        seed=spec.seed,
+        assumption_set_id=None if assumption_set is None else assumption_set.id,
+        overrides=dict(overrides),
+        source=source,
+        requested_by=None,
+        requested_at=started,
+        started_at=started,
+        finished_at=utcnow(),
+        progress=100,
+        result=result,
+        error="",
+    )
+
+
+def store(
+    run: ProjectionRun, *, action: str = "projection.requested", actor: Any | None = None
+) -> ProjectionRun:
+    """Add a finished run and its audit event to the unit of work (the caller commits)."""
     db.session.add(run)
     db.session.flush()
     record(
-        "projection.requested",
+        action,
         "projection_run",
         run.id,
         actor=actor,
         details={
+            "as_of": run.as_of,
             "scenario": run.scenario,
             "paths": run.paths,
             "horizon_months": run.horizon_months,
             "seed": str(run.seed),
             "overrides": run.overrides,
-            "source": source,
+            "source": run.source,
         },
     )
-    if work_of(spec, inputs) <= int(config["PROJECTION_INLINE_MAX_WORK"]):
-        run.status, run.started_at = "running", utcnow()
-        run.result = project(spec, inputs, config)
-        run.status, run.progress, run.finished_at = "succeeded", 100, utcnow()
     return run
 
 
@@ -295,29 +337,19 @@ def take_snapshot(as_of: dt.date, *, progress: Callable[[str], None] | None = No
     db.session.execute(
         delete(ProjectionRun).where(ProjectionRun.kind == "snapshot", ProjectionRun.as_of == as_of)
     )
+    started = utcnow()
     document = project(spec, inputs, config, lambda done: say(f"{int(done * 100)}%"))
-    now = utcnow()
-    run = ProjectionRun(
+    run = finished_run(
+        spec,
+        document,
         kind="snapshot",
-        status="succeeded",
         as_of=as_of,
-        scenario=ALL,
-        paths=int(spec.values["paths"]),
-        horizon_months=int(spec.values["horizon_months"]),
-        seed=spec.seed,
-        assumption_set_id=None if assumption_set is None else assumption_set.id,
+        assumption_set=assumption_set,
         overrides={},
         source="job",
-        requested_by=None,
-        requested_at=now,
-        started_at=now,
-        finished_at=now,
-        progress=100,
-        result=document,
+        started=started,
     )
-    db.session.add(run)
-    db.session.flush()
-    record("projection.snapshot_taken", "projection_run", run.id, details={"as_of": as_of})
+    store(run, action="projection.snapshot_taken")
     base = document["scenarios"][0]
     return {
         "as_of": as_of.isoformat(),

@@ -60,7 +60,7 @@ def test_a_bad_run_form_is_shown_again_with_messages_and_nothing_stored(
 ) -> None:
     auth.login("staff")
     for data, message in (
-        ({"paths": "0", "horizon_months": "36"}, "Must be between 1"),
+        ({"paths": "0", "horizon_months": "36"}, "Must be at least 1"),
         ({"paths": "1000000000", "horizon_months": "36"}, "more than the limit of 100,000"),
         ({"paths": "100", "horizon_months": "-2"}, "Must be between 1"),
         ({"paths": "100", "horizon_months": "36", "seed": "abc"}, "Enter a whole number"),
