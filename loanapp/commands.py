@@ -82,6 +82,9 @@ def seed_demo_command() -> None:
     db.session.commit()
     seed_servicing_demo(click.echo)
     db.session.commit()
+    from loanapp.projections.demo import seed_program_history
+
+    click.echo(f"demo program history: {seed_program_history(echo=click.echo)} loans added")
 
 
 def register(app: Flask) -> None:

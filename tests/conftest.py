@@ -69,6 +69,9 @@ def app_config(database_url: str, **overrides: Any) -> dict[str, Any]:
         "SERVER_NAME": "localhost",
         # Queued projections are run by the tests themselves (runs.execute), not a background thread.
         "PROJECTION_WORKER": "off",
+        # seed-demo without the 140-loan program history (tests/app/projections/test_demo_history.py
+        # seeds a small one): it takes most of a minute.
+        "DEMO_HISTORY_LOANS": 0,
     }
     config.update(overrides)
     return config
