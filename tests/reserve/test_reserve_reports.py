@@ -145,3 +145,17 @@ def test_journal_filters_and_pages(session: Session) -> None:
     )
     assert [t.amount_for(r.AccountKind.AVAILABLE) for t in jan_deposits.items] == [Decimal("10000.00")]
     assert all(len(t.postings) >= 2 for t in everything.items)
+
+
+def test_commitment_balances_hold_each_loans_commitment_until_it_is_released_or_used(
+    session: Session,
+) -> None:
+    history(session)
+    assert r.commitment_balances(session, date(2016, 1, 9)) == {}
+    assert r.commitment_balances(session, date(2016, 1, 15)) == {1: 135000}
+    assert r.commitment_balances(session, date(2016, 1, 31)) == {1: 135000, 2: 180000}
+    # Loan 1's commitment went back to available on Feb 3; loan 2's paid its claim on Feb 12.
+    assert r.commitment_balances(session, date(2016, 2, 5)) == {2: 180000}
+    assert r.commitment_balances(session, date(2016, 2, 29)) == {}
+    for loan_id, cents in r.commitment_balances(session, date(2016, 1, 31)).items():
+        assert r.commitment_balance(session, loan_id, date(2016, 1, 31)) == Decimal(cents) / 100
