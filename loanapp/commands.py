@@ -85,6 +85,9 @@ def seed_demo_command() -> None:
     from loanapp.projections.demo import seed_program_history
 
     click.echo(f"demo program history: {seed_program_history(echo=click.echo)} loans added")
+    from loanapp.projections.demo import seed_projection_snapshots
+
+    click.echo(f"demo projection snapshots: {seed_projection_snapshots(echo=click.echo)} taken")
 
 
 def register(app: Flask) -> None:

@@ -778,3 +778,24 @@ def _report(tally: _Tally, months: int, today: dt.date, echo: Callable[[str], An
         f" available {position.available}"
     )
     echo(f"  borrowers: borrower-NNN@demo.worktrain.org, password {BORROWER_PASSWORD}")
+
+
+def seed_projection_snapshots(months: int | None = None, echo: Callable[[str], Any] = print) -> int:
+    """The monthly projection snapshots the scheduler would have taken over the last ``months`` months
+    (``DEMO_PROJECTION_SNAPSHOTS``, 6 when unset), so the page can compare months and track a forecast.
+
+    Runs the real ``projection_snapshot`` job on each 1st (a date already done is skipped). Nothing
+    without the program history: a projection of a handful of loans would compare nothing.
+    """
+    config = current_app.config
+    months = int(config.get("DEMO_PROJECTION_SNAPSHOTS", 6) if months is None else months)
+    if months <= 0 or int(config.get("DEMO_HISTORY_LOANS", DEFAULT_LOANS)) <= 0:
+        return 0
+    first_of_month = business_date().replace(day=1)
+    taken = 0
+    for back in range(months - 1, -1, -1):
+        day = add_months(first_of_month, -back)
+        result = run_job("projection_snapshot", day, trigger="demo")
+        echo(f"projection snapshot {day}: {result.outcome}")
+        taken += result.outcome == Outcome.SUCCEEDED
+    return taken

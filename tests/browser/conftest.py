@@ -44,6 +44,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         "SECRET_KEY": "e2e-secret",
         "PASSWORD_HASH_METHOD": FAST_HASH,
         "UPLOAD_FOLDER": str(tmp_path_factory.mktemp("e2e-uploads")),
+        "DEMO_HISTORY_LOANS": 0,  # the journeys need the demo's people, not its two years of history
     }
     databases.migrate(url, PASSWORD_HASH_METHOD=FAST_HASH)
     app = create_app(config)

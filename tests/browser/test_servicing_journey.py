@@ -67,6 +67,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int,
             "SECRET_KEY": "e2e-servicing-secret",
             "PASSWORD_HASH_METHOD": FAST_HASH,
             "UPLOAD_FOLDER": str(tmp_path_factory.mktemp("e2e-servicing-uploads")),
+            "DEMO_HISTORY_LOANS": 0,
         }
     )
     result = app.test_cli_runner().invoke(args=["seed-demo"])
