@@ -17,7 +17,8 @@ from loanapp.clock import business_date
 from loanapp.jobs import registry, runner
 
 
-def _date(_ctx: Any, _param: Any, value: str | None) -> dt.date | None:
+def date_option(_ctx: Any, _param: Any, value: str | None) -> dt.date | None:
+    """A click callback for a YYYY-MM-DD option (shared by the commands that take a date)."""
     if value is None:
         return None
     try:
@@ -29,8 +30,10 @@ def _date(_ctx: Any, _param: Any, value: str | None) -> dt.date | None:
 @click.command("run-job")
 @with_appcontext
 @click.argument("job")
-@click.option("--date", "day", callback=_date, help="Business date to run for (default: today).")
-@click.option("--through", callback=_date, help="Run every date from --date through this one (a backfill).")
+@click.option("--date", "day", callback=date_option, help="Business date to run for (default: today).")
+@click.option(
+    "--through", callback=date_option, help="Run every date from --date through this one (a backfill)."
+)
 @click.option("--force", is_flag=True, help="Run again for a date that already succeeded.")
 def run_job_command(job: str, day: dt.date | None, through: dt.date | None, force: bool) -> None:
     """Run one job by hand for a date or a range of dates (backfills), with a progress bar."""

@@ -24,6 +24,7 @@ from loanapp.clock import business_date
 from loanapp.db import utcnow
 from loanapp.extensions import db
 from loanapp.formatting import money
+from loanapp.jobs.commands import date_option
 from loanapp.projections import runs
 from loanapp.projections.assumptions import AssumptionErrors, parse, stored
 from loanapp.projections.compare import month_end_after
@@ -57,15 +58,6 @@ CSV_COLUMNS = (
     "exhaustion_probability",
     "expected_claims",
 )
-
-
-def _date(_ctx: Any, _param: Any, value: str | None) -> dt.date | None:
-    if value is None:
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter("write the date as YYYY-MM-DD") from None
 
 
 def _settings(_ctx: Any, _param: Any, values: Sequence[str]) -> dict[str, str]:
@@ -183,7 +175,7 @@ def _csv(result: Mapping[str, Any]) -> str:
 @click.option(
     "--as-of",
     "as_of",
-    callback=_date,
+    callback=date_option,
     metavar="YYYY-MM-DD",
     help="Project from the book on this date (default: today).",
 )

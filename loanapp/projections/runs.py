@@ -54,6 +54,19 @@ class ProjectionRequest:
     stressed_matrix: Sequence[Sequence[Any]] | None = None
 
 
+#: What ``prepare``/``submit`` and ``assumptions.save`` raise for input they cannot use.
+REFUSALS = (AssumptionErrors, ProjectionError)
+
+
+def refusal_errors(exc: Exception) -> dict[str, list[str]]:
+    """The field-level messages of a refusal (``REFUSALS``), for a form or a 422 body."""
+    if isinstance(exc, AssumptionErrors):
+        return exc.errors
+    if isinstance(exc, ProjectionError):
+        return {exc.field: [exc.message]}
+    raise TypeError(f"not a refusal: {exc!r}")
+
+
 def _history_months(values: Mapping[str, Any]) -> int | None:
     months = int(values["history_months"])
     return months or None
@@ -115,19 +128,14 @@ def submit(request: ProjectionRequest, *, as_of: dt.date, actor: Any | None, sou
     """
     config = current_app.config
     spec, inputs, assumption_set = prepare(request, as_of, config)
-    run = ProjectionRun(
+    run = _new_run(
+        spec,
         kind="request",
-        status="queued",
         as_of=as_of,
-        scenario=spec.scenario,
-        paths=int(spec.values["paths"]),
-        horizon_months=int(spec.values["horizon_months"]),
-        seed=spec.seed,
-        assumption_set_id=None if assumption_set is None else assumption_set.id,
+        assumption_set=assumption_set,
         overrides=_overrides_stored(request),
         source=source,
-        requested_by=getattr(actor, "id", None),
-        progress=0,
+        actor=actor,
     )
     store(run, actor=actor)
     if work_of(spec, inputs) <= int(config["PROJECTION_INLINE_MAX_WORK"]):
@@ -149,9 +157,27 @@ def finished_run(
     started: dt.datetime,
 ) -> ProjectionRun:
     """A projection computed by the caller (CLI, snapshot job), as a run; :func:`store` keeps it."""
+    run = _new_run(
+        spec, kind=kind, as_of=as_of, assumption_set=assumption_set, overrides=overrides, source=source
+    )
+    run.status, run.result, run.progress = "succeeded", result, 100
+    run.requested_at, run.started_at, run.finished_at = started, started, utcnow()
+    return run
+
+
+def _new_run(
+    spec: ProjectionSpec,
+    *,
+    kind: str,
+    as_of: dt.date,
+    assumption_set: AssumptionSet | None,
+    overrides: Mapping[str, Any],
+    source: str,
+    actor: Any | None = None,
+) -> ProjectionRun:
     return ProjectionRun(
         kind=kind,
-        status="succeeded",
+        status="queued",
         as_of=as_of,
         scenario=spec.scenario,
         paths=int(spec.values["paths"]),
@@ -160,12 +186,8 @@ def finished_run(
         assumption_set_id=None if assumption_set is None else assumption_set.id,
         overrides=dict(overrides),
         source=source,
-        requested_by=None,
-        requested_at=started,
-        started_at=started,
-        finished_at=utcnow(),
-        progress=100,
-        result=result,
+        requested_by=getattr(actor, "id", None),
+        progress=0,
         error="",
     )
 

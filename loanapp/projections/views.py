@@ -24,7 +24,7 @@ from loanapp.projections.forms import AssumptionsForm, RunForm, add_errors
 from loanapp.projections.models import AssumptionSet, ProjectionRun
 from loanapp.projections.results import scenario_result
 from risk.money import from_cents
-from risk.rollrate import ProjectionError, State
+from risk.rollrate import State
 from risk.scenarios import SCENARIOS
 
 bp = Blueprint("projections", __name__, url_prefix="/reserve/projections")
@@ -240,13 +240,9 @@ def run_projection():  # type: ignore[no-untyped-def]
     )
     try:
         run = runs.submit(request_, as_of=business_date(), actor=current_user, source="page")
-    except assumptions.AssumptionErrors as exc:
+    except runs.REFUSALS as exc:
         db.session.rollback()
-        add_errors(form, exc.errors)
-        return _page(form, 422)
-    except ProjectionError as exc:
-        db.session.rollback()
-        add_errors(form, {exc.field: [exc.message]})
+        add_errors(form, runs.refusal_errors(exc))
         return _page(form, 422)
     db.session.commit()
     if run.status == "queued":
@@ -298,13 +294,9 @@ def save_assumptions():  # type: ignore[no-untyped-def]
         version, changes = assumptions.save(
             raw, actor=current_user, note=form.note.data or "", config=current_app.config
         )
-    except assumptions.AssumptionErrors as exc:
+    except runs.REFUSALS as exc:
         db.session.rollback()
-        add_errors(form, exc.errors)
-        return _assumptions_page(form, 422)
-    except ProjectionError as exc:
-        db.session.rollback()
-        add_errors(form, {exc.field: [exc.message]})
+        add_errors(form, runs.refusal_errors(exc))
         return _assumptions_page(form, 422)
     db.session.commit()
     if changes:
