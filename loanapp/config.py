@@ -138,7 +138,8 @@ class Defaults:
     # Requests up to this many paths x months x scenarios are answered at once; bigger ones are
     # queued (202 and a run id) and run by a worker thread of the web process or the scheduler.
     PROJECTION_INLINE_MAX_WORK = 400_000
-    PROJECTION_WORKER = "thread"  # "thread": the web process runs queued projections; "off": only the scheduler
+    # "thread": the web process runs queued projections; "off": only the scheduler's sweep does.
+    PROJECTION_WORKER = "thread"
 
 
 def sqlalchemy_url(url: str) -> str:
