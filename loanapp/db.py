@@ -6,6 +6,7 @@ shared with the reserve ledger's own metadata (``reserve.schema``) so both read 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated
@@ -20,6 +21,12 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+def one_of(column: str, values: Iterable[object], nullable: bool = False) -> str:
+    """SQL for a CHECK that ``column`` holds one of ``values`` (the states and kinds each table knows)."""
+    listed = ", ".join(f"'{v}'" for v in values)
+    return f"{column} IS NULL OR {column} IN ({listed})" if nullable else f"{column} IN ({listed})"
 
 
 def utcnow() -> datetime:

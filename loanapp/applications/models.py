@@ -25,18 +25,13 @@ from loanapp.applications.vocabulary import (
     VERIFICATION_METHODS,
     VERIFICATION_OUTCOMES,
 )
-from loanapp.db import utcnow
+from loanapp.db import one_of, utcnow
 from loanapp.extensions import db
 from loanapp.programs.models import Employer, ReferralPartner, TrainingProgram
 
 Hours = Numeric(5, 2)
 Rate = Numeric(5, 2)
 Ratio = Numeric(9, 2)
-
-
-def _in(column: str, values: Any, nullable: bool = False) -> str:
-    listed = ", ".join(f"'{v}'" for v in values)
-    return f"{column} IS NULL OR {column} IN ({listed})" if nullable else f"{column} IN ({listed})"
 
 
 class ApplicationDraft(db.Model):  # type: ignore[name-defined,misc]
@@ -59,10 +54,10 @@ class ApplicationDraft(db.Model):  # type: ignore[name-defined,misc]
 class Application(db.Model):  # type: ignore[name-defined,misc]
     __tablename__ = "applications"
     __table_args__ = (
-        CheckConstraint(_in("status", [s.value for s in Status]), name="status_known"),
-        CheckConstraint(_in("employment_status", EMPLOYMENT_STATUSES), name="employment_status_known"),
-        CheckConstraint(_in("pay_frequency", PAY_FREQUENCIES, nullable=True), name="pay_frequency_known"),
-        CheckConstraint(_in("sale_type", SALE_TYPES), name="sale_type_known"),
+        CheckConstraint(one_of("status", [s.value for s in Status]), name="status_known"),
+        CheckConstraint(one_of("employment_status", EMPLOYMENT_STATUSES), name="employment_status_known"),
+        CheckConstraint(one_of("pay_frequency", PAY_FREQUENCIES, nullable=True), name="pay_frequency_known"),
+        CheckConstraint(one_of("sale_type", SALE_TYPES), name="sale_type_known"),
         CheckConstraint("length(ssn_last4) = 4", name="ssn_last4_four_digits"),
         CheckConstraint("household_size BETWEEN 1 AND 20", name="household_size_range"),
         CheckConstraint("hourly_wage IS NULL OR hourly_wage > 0", name="hourly_wage_positive"),
@@ -171,9 +166,9 @@ class ApplicationDocument(db.Model):  # type: ignore[name-defined,misc]
 
     __tablename__ = "application_documents"
     __table_args__ = (
-        CheckConstraint(_in("kind", DOCUMENT_KINDS), name="kind_known"),
+        CheckConstraint(one_of("kind", DOCUMENT_KINDS), name="kind_known"),
         CheckConstraint(
-            _in("content_type", ("application/pdf", "image/jpeg", "image/png")), name="content_type_known"
+            one_of("content_type", ("application/pdf", "image/jpeg", "image/png")), name="content_type_known"
         ),
         CheckConstraint("size_bytes > 0", name="size_positive"),
     )
@@ -198,8 +193,8 @@ class EmploymentVerification(db.Model):  # type: ignore[name-defined,misc]
 
     __tablename__ = "employment_verifications"
     __table_args__ = (
-        CheckConstraint(_in("method", VERIFICATION_METHODS), name="method_known"),
-        CheckConstraint(_in("outcome", VERIFICATION_OUTCOMES), name="outcome_known"),
+        CheckConstraint(one_of("method", VERIFICATION_METHODS), name="method_known"),
+        CheckConstraint(one_of("outcome", VERIFICATION_OUTCOMES), name="outcome_known"),
         CheckConstraint("hourly_wage IS NULL OR hourly_wage > 0", name="hourly_wage_positive"),
         CheckConstraint(
             "hours_per_week IS NULL OR (hours_per_week > 0 AND hours_per_week <= 80)", name="hours_range"
@@ -242,7 +237,7 @@ class ApplicationDecision(db.Model):  # type: ignore[name-defined,misc]
 
     __tablename__ = "application_decisions"
     __table_args__ = (
-        CheckConstraint(_in("kind", DECISION_KINDS), name="kind_known"),
+        CheckConstraint(one_of("kind", DECISION_KINDS), name="kind_known"),
         CheckConstraint(
             "(kind = 'decline' AND amount IS NULL AND annual_rate IS NULL AND term_months IS NULL "
             "AND payment IS NULL) OR (kind <> 'decline' AND amount > 0 AND annual_rate >= 0 "
@@ -251,8 +246,8 @@ class ApplicationDecision(db.Model):  # type: ignore[name-defined,misc]
         ),
         CheckConstraint("monthly_income >= 0", name="monthly_income_not_negative"),
         CheckConstraint("loan_to_value >= 0", name="loan_to_value_not_negative"),
-        CheckConstraint(_in("response", ("accepted", "refused"), nullable=True), name="response_known"),
-        CheckConstraint(_in("income_source", ("verified", "stated")), name="income_source_known"),
+        CheckConstraint(one_of("response", ("accepted", "refused"), nullable=True), name="response_known"),
+        CheckConstraint(one_of("income_source", ("verified", "stated")), name="income_source_known"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from loanapp.accounts.models import User
 from loanapp.applications.models import Application
-from loanapp.db import utcnow
+from loanapp.db import one_of, utcnow
 from loanapp.extensions import db
 from loanapp.loans.states import LoanStatus
 from loanapp.programs.models import Employer
@@ -33,9 +33,7 @@ from loanapp.programs.models import Employer
 class Loan(db.Model):  # type: ignore[name-defined,misc]
     __tablename__ = "loans"
     __table_args__ = (
-        CheckConstraint(
-            "status IN (" + ", ".join(f"'{s.value}'" for s in LoanStatus) + ")", name="status_known"
-        ),
+        CheckConstraint(one_of("status", [s.value for s in LoanStatus]), name="status_known"),
         CheckConstraint("principal > 0", name="principal_positive"),
         CheckConstraint("annual_rate >= 0 AND annual_rate <= 100", name="annual_rate_range"),
         CheckConstraint("term_months BETWEEN 1 AND 120", name="term_range"),

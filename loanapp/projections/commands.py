@@ -27,7 +27,7 @@ from loanapp.formatting import money
 from loanapp.jobs.commands import date_option
 from loanapp.projections import runs
 from loanapp.projections.assumptions import AssumptionErrors, parse, stored
-from loanapp.projections.compare import month_end_after
+from loanapp.projections.compare import claims_percentile, month_end_after
 from loanapp.projections.documents import run_document
 from loanapp.projections.results import ALL, project
 from loanapp.projections.schemas import SIZE_SETTINGS, setting_of
@@ -91,13 +91,6 @@ def _dollars(cents: int | None) -> str:
     return "—" if cents is None else money(from_cents(cents))
 
 
-def _percentile(totals: Mapping[str, Any], level: float) -> int | None:
-    for at, cents in zip(totals["percentiles"], totals["values_cents"], strict=True):
-        if abs(at - level) < 1e-9:
-            return int(cents)
-    return None
-
-
 def table(result: Mapping[str, Any]) -> str:
     """A short summary per scenario: the chance the reserve runs out, the median available along
     the way, and the total claims."""
@@ -119,7 +112,7 @@ def table(result: Mapping[str, Any]) -> str:
             f"  P(reserve exhausted) by month {horizon}: {entry['exhaustion_probability'][-1]:.1%}",
             "  P50 available: " + ", ".join(f"month {m} {_dollars(median[m - 1])}" for m in months),
             f"  Total claims over {horizon} months: mean {_dollars(totals['mean_cents'])}, "
-            f"P95 {_dollars(_percentile(totals, 95.0))}",
+            f"P95 {_dollars(claims_percentile(totals, 95.0))}",
         ]
     return "\n".join(lines) + "\n"
 

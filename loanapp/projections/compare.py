@@ -66,13 +66,13 @@ def headline(document: Mapping[str, Any], scenario: str = "base") -> dict[str, A
         "available_p50_end": _at(entry["available_cents"]["p50"], horizon),
         "available_p5_end": _at(entry["available_cents"]["p5"], horizon),
         "claims_mean": entry["total_claims"]["mean_cents"],
-        "claims_p95": _p(entry, 95.0),
+        "claims_p95": claims_percentile(entry["total_claims"], 95.0),
         "expected_exhaustion_month": document["expected"]["exhaustion_month"],
     }
 
 
-def _p(entry: Mapping[str, Any], level: float) -> int | None:
-    totals = entry["total_claims"]
+def claims_percentile(totals: Mapping[str, Any], level: float) -> int | None:
+    """Total claims (cents) at one of the reported percentile levels, or None if not reported."""
     for p, value in zip(totals["percentiles"], totals["values_cents"], strict=True):
         if abs(p - level) < 1e-9:
             return int(value)

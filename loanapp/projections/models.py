@@ -24,15 +24,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from loanapp.db import utcnow
+from loanapp.db import one_of, utcnow
 from loanapp.extensions import db
 
 RUN_KINDS = ("request", "snapshot")
 RUN_STATUSES = ("queued", "running", "succeeded", "failed")
-
-
-def _in(column: str, values: tuple[str, ...]) -> str:
-    return f"{column} IN (" + ", ".join(f"'{v}'" for v in values) + ")"
 
 
 class AssumptionSet(db.Model):  # type: ignore[name-defined,misc]
@@ -59,8 +55,8 @@ class ProjectionRun(db.Model):  # type: ignore[name-defined,misc]
 
     __tablename__ = "projection_runs"
     __table_args__ = (
-        CheckConstraint(_in("kind", RUN_KINDS), name="kind_known"),
-        CheckConstraint(_in("status", RUN_STATUSES), name="status_known"),
+        CheckConstraint(one_of("kind", RUN_KINDS), name="kind_known"),
+        CheckConstraint(one_of("status", RUN_STATUSES), name="status_known"),
         CheckConstraint("paths >= 1 AND horizon_months >= 1", name="size_positive"),
         CheckConstraint("progress >= 0 AND progress <= 100", name="progress_percent"),
         Index("ix_projection_runs_status", "status"),

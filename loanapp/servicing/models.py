@@ -26,7 +26,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from loanapp.db import utcnow
+from loanapp.db import one_of, utcnow
 from loanapp.extensions import db
 from loanapp.loans.models import Loan
 
@@ -35,10 +35,6 @@ PAYMENT_SOURCES = ("page", "api", "import")
 COLLATERAL_STATUSES = ("repossessed_sold", "repossessed_held", "not_recovered", "insurance", "none")
 
 Accrual = Numeric(18, 10)
-
-
-def _in(column: str, values: tuple[str, ...]) -> str:
-    return f"{column} IN (" + ", ".join(f"'{v}'" for v in values) + ")"
 
 
 class Payment(db.Model):  # type: ignore[name-defined,misc]
@@ -51,9 +47,9 @@ class Payment(db.Model):  # type: ignore[name-defined,misc]
     __tablename__ = "loan_payments"
     __table_args__ = (
         CheckConstraint("amount > 0", name="amount_positive"),
-        CheckConstraint(_in("kind", ("payment", "reversal")), name="kind_known"),
-        CheckConstraint(_in("method", PAYMENT_METHODS), name="method_known"),
-        CheckConstraint(_in("source", PAYMENT_SOURCES), name="source_known"),
+        CheckConstraint(one_of("kind", ("payment", "reversal")), name="kind_known"),
+        CheckConstraint(one_of("method", PAYMENT_METHODS), name="method_known"),
+        CheckConstraint(one_of("source", PAYMENT_SOURCES), name="source_known"),
         CheckConstraint(
             "(kind = 'reversal' AND reverses_id IS NOT NULL) OR (kind = 'payment' AND reverses_id IS NULL)",
             name="reversal_links",
@@ -197,7 +193,7 @@ class ChargeOff(db.Model):  # type: ignore[name-defined,misc]
 
     __tablename__ = "loan_charge_offs"
     __table_args__ = (
-        CheckConstraint(_in("collateral_status", COLLATERAL_STATUSES), name="collateral_status_known"),
+        CheckConstraint(one_of("collateral_status", COLLATERAL_STATUSES), name="collateral_status_known"),
         CheckConstraint(
             "principal_balance >= 0 AND accrued_interest >= 0 AND fees_due >= 0", name="amounts_not_negative"
         ),
@@ -253,7 +249,7 @@ class DelinquencySnapshot(db.Model):  # type: ignore[name-defined,misc]
     __tablename__ = "delinquency_snapshots"
     __table_args__ = (
         UniqueConstraint("as_of", "scheme", "bucket", name="uq_delinquency_snapshots_as_of_scheme_bucket"),
-        CheckConstraint(_in("scheme", ("program", "call_report", "total")), name="scheme_known"),
+        CheckConstraint(one_of("scheme", ("program", "call_report", "total")), name="scheme_known"),
         CheckConstraint("loan_count >= 0 AND principal_balance >= 0", name="figures_not_negative"),
     )
 
