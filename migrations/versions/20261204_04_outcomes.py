@@ -1,0 +1,24 @@
+"""outcomes: schema changes of the outcomes work (filled in by that work; empty until then)
+
+Revision ID: outcomes_2026_12
+Revises: collections_2026_12
+Create Date: 2026-12-04 04:20:00
+
+"""
+from alembic import op
+import sqlalchemy as sa
+
+
+# revision identifiers, used by Alembic.
+revision = 'outcomes_2026_12'
+down_revision = 'collections_2026_12'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    pass
+
+
+def downgrade():
+    pass

@@ -1,0 +1,24 @@
+"""funder: schema changes of the funder work (filled in by that work; empty until then)
+
+Revision ID: funder_2026_12
+Revises: outcomes_2026_12
+Create Date: 2026-12-04 04:20:00
+
+"""
+from alembic import op
+import sqlalchemy as sa
+
+
+# revision identifiers, used by Alembic.
+revision = 'funder_2026_12'
+down_revision = 'outcomes_2026_12'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    pass
+
+
+def downgrade():
+    pass

@@ -1,0 +1,24 @@
+"""hardening: schema changes of the hardening work (filled in by that work; empty until then)
+
+Revision ID: hardening_2026_12
+Revises: funder_2026_12
+Create Date: 2026-12-04 04:20:00
+
+"""
+from alembic import op
+import sqlalchemy as sa
+
+
+# revision identifiers, used by Alembic.
+revision = 'hardening_2026_12'
+down_revision = 'funder_2026_12'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    pass
+
+
+def downgrade():
+    pass
