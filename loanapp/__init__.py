@@ -49,10 +49,19 @@ def register_extensions(app: Flask) -> None:
 
     from loanapp import models  # noqa: F401  (every table registered before anything queries)
     from loanapp.accounts.models import User
+    from loanapp.audit.trail import subscribe
+    from loanapp.notices.events import on_audit_event
+
+    subscribe(on_audit_event)  # notices are queued in the transaction of the event that causes them
 
     @login_manager.user_loader
     def load_user(user_id: str) -> User | None:
-        return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+        # "id:generation": a session from before a password reset names an older generation.
+        ident, _, generation = user_id.partition(":")
+        if not ident.isdigit() or not generation.isdigit():
+            return None
+        user = db.session.get(User, int(ident))
+        return user if user is not None and user.session_generation == int(generation) else None
 
 
 def register_blueprints(app: Flask) -> None:
