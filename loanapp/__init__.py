@@ -76,11 +76,14 @@ def register_blueprints(app: Flask) -> None:
     from loanapp.jobs.views import bp as jobs_bp
     from loanapp.loans.api import blp as loans_api_blp
     from loanapp.loans.views import bp as loans_bp
+    from loanapp.notices.views import bp as notices_bp
+    from loanapp.notices.views import sms_inbound
     from loanapp.portal.views import bp as portal_bp
     from loanapp.projections.api import blp as projections_api_blp
     from loanapp.projections.views import bp as projections_bp
     from loanapp.quotes.views import blp as quotes_blp
     from loanapp.quotes.views import bp as quotes_bp
+    from loanapp.recovery.views import bp as recovery_bp
     from loanapp.reports.views import bp as reports_bp
     from loanapp.reserve_admin.api import blp as reserve_blp
     from loanapp.reserve_admin.views import bp as reserve_bp
@@ -100,6 +103,9 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(jobs_bp)
     app.register_blueprint(reports_bp)
     app.register_blueprint(projections_bp)
+    app.register_blueprint(notices_bp)
+    app.register_blueprint(recovery_bp)
+    csrf.exempt(sms_inbound)  # the SMS provider signs its requests (X-Twilio-Signature) instead
     for blueprint in (
         api_me_blp,
         quotes_blp,
@@ -131,10 +137,12 @@ def register_errorhandlers(app: Flask) -> None:
 
 def register_template_helpers(app: Flask) -> None:
     from loanapp import formatting, i18n, navigation
+    from loanapp.notices.views import register_template_helpers as notices_helpers
 
     app.context_processor(i18n.template_context)
     formatting.register(app)
     navigation.register(app)
+    notices_helpers(app)
 
 
 def register_commands(app: Flask) -> None:

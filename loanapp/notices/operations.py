@@ -261,16 +261,28 @@ def queue(
     urgent: bool = False,
     secret: bool = False,
     language: str | None = None,
+    force_channel: bool = False,
 ) -> list[Notice]:
     """Add the event's notices to the outbox in the current transaction (one per channel); an event
-    already queued on a channel is left as it is."""
+    already queued on a channel is left as it is.
+
+    ``force_channel``: the person asked for this message on this channel (a reset code or link), so
+    it goes there whatever their notice preferences, though never to a number that replied STOP.
+    """
     language = language or (user.locale if user.locale in current_app.config["LANGUAGES"] else "en")
-    rendered = messages.render(
-        event, language, {"name": user.full_name.split(" ")[0] or user.full_name, **values}
-    )
+    first_name = user.full_name.split(" ")[0] or user.full_name
+    rendered = messages.render(event, language, {"name": first_name, **values})
     prefs = preferences_of(user.id)
+    if force_channel:
+        chosen = [
+            c
+            for c in (channels or ())
+            if c == "email" or (prefs is not None and prefs.phone and prefs.sms_stopped_at is None)
+        ]
+    else:
+        chosen = channels_for(user, channels)
     added = []
-    for channel in channels_for(user, channels):
+    for channel in chosen:
         text = rendered.email if channel == "email" else rendered.sms
         if not text:
             continue
@@ -427,7 +439,11 @@ def _fail_interrupted(now: dt.datetime) -> int:
 def _deliver(notice: Notice, transport: Transport, now: dt.datetime) -> str:
     if notice.channel == "sms":
         prefs = preferences_of(notice.user_id)
-        if prefs is None or not prefs.sms_allowed or prefs.phone != notice.recipient:
+        # A code the person asked for goes to their number unless it replied STOP; other texts need consent.
+        allowed = prefs is not None and (
+            prefs.sms_allowed if not notice.secret else prefs.sms_stopped_at is None
+        )
+        if prefs is None or not allowed or prefs.phone != notice.recipient:
             notice.status = "cancelled"
             notice.last_error = "SMS stopped by the worker"
             return "cancelled"
