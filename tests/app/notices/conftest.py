@@ -19,7 +19,7 @@ from urllib.parse import parse_qs
 import pytest
 from flask import Flask
 
-from tests.app.applications.conftest import _reference_lists, ctx, people  # noqa: F401  (fixtures)
+from tests.app.applications.conftest import _reference_lists, ctx, form_data, people  # noqa: F401  (fixtures)
 
 ACCOUNT = "AC0123456789abcdef0123456789abcdef"
 TOKEN = "test-auth-token"
