@@ -72,6 +72,7 @@ class SmsProvider:
         self.received: list[dict[str, Any]] = []
         self.script: list[tuple[int, dict[str, Any]]] = []  # answers to give before succeeding
         self.invalid: set[str] = set()
+        self.fail_every = 0  # every n-th request answers 503 (the benchmark's flaky provider)
 
     def reset(self) -> None:
         self.received.clear()
@@ -106,6 +107,8 @@ def _handler(provider: SmsProvider) -> type[BaseHTTPRequestHandler]:
             if provider.script:
                 status, body = provider.script.pop(0)
                 return self._answer(status, body)
+            if provider.fail_every and len(provider.received) % provider.fail_every == 0:
+                return self._answer(503, {"code": 20503, "message": "Service unavailable", "status": 503})
             if form.get("To") in provider.invalid:
                 return self._answer(
                     400,
