@@ -23,6 +23,7 @@ MENU = (
     NavEntry("quotes.page", _l("Estimate a payment"), (ANONYMOUS, "worker", "officer")),
     NavEntry("applications.mine", _l("My application"), ("worker",)),
     NavEntry("portal.my_loans", _l("My loan"), ("worker",)),
+    NavEntry("notices.my_messages", _l("Messages"), ("worker",)),
     NavEntry("applications.queue", _l("Applications"), ("officer",)),
     NavEntry("servicing.loans", _l("Loans"), ("officer", "staff")),
     NavEntry("servicing.charge_off_queue", _l("Charge-offs"), ("officer",)),
@@ -33,6 +34,7 @@ MENU = (
     NavEntry("servicing.delinquency_report", _l("Delinquency"), ("staff", "officer")),
     NavEntry("jobs.history", _l("Jobs"), ("staff", "admin")),
     NavEntry("admin.users", _l("Users"), ("admin",)),
+    NavEntry("notices.outbox", _l("Outbox"), ("admin",)),
     NavEntry("api_docs.docs", _l("API"), ("officer", "staff", "admin")),
 )
 
