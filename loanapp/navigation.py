@@ -23,6 +23,7 @@ MENU = (
     NavEntry("quotes.page", _l("Estimate a payment"), (ANONYMOUS, "worker", "officer")),
     NavEntry("applications.mine", _l("My application"), ("worker",)),
     NavEntry("portal.my_loans", _l("My loan"), ("worker",)),
+    NavEntry("collections.worklist", _l("Worklist"), ("officer",)),
     NavEntry("applications.queue", _l("Applications"), ("officer",)),
     NavEntry("servicing.loans", _l("Loans"), ("officer", "staff")),
     NavEntry("servicing.charge_off_queue", _l("Charge-offs"), ("officer",)),
