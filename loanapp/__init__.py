@@ -71,6 +71,8 @@ def register_blueprints(app: Flask) -> None:
     from loanapp.api.views import blp as api_me_blp
     from loanapp.applications.api import blp as applications_api_blp
     from loanapp.applications.routes import bp as applications_bp
+    from loanapp.collections.api import blp as collections_api_blp
+    from loanapp.collections.views import bp as collections_bp
     from loanapp.extensions import api, csrf
     from loanapp.home.views import bp as home_bp
     from loanapp.jobs.views import bp as jobs_bp
@@ -99,6 +101,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(applications_bp)
     app.register_blueprint(loans_bp)
     app.register_blueprint(servicing_bp)
+    app.register_blueprint(collections_bp)
     app.register_blueprint(portal_bp)
     app.register_blueprint(jobs_bp)
     app.register_blueprint(reports_bp)
@@ -113,6 +116,7 @@ def register_blueprints(app: Flask) -> None:
         applications_api_blp,
         loans_api_blp,
         servicing_api_blp,
+        collections_api_blp,
         projections_api_blp,
     ):
         # JSON writes authenticate with bearer tokens only (see api.core), so CSRF tokens do not apply.

@@ -105,6 +105,19 @@ class Defaults:
     LATE_FEE_GRACE_DAYS = 10  # a fee is assessed this many days after an installment's due date
     PAYMENT_MAX_FUTURE_DAYS = 0  # a payment is received on or before the business date
     PAYOFF_QUOTE_MAX_DAYS = 30
+    # Collections (loanapp/collections): a promise is kept when payments cover it by its date plus
+    # the grace days; the worklist shows plans whose first payment falls within PLAN_ENDING_DAYS.
+    COLLECTIONS_PROMISE_GRACE_DAYS = 3
+    COLLECTIONS_PROMISE_MAX_DAYS = 45  # how far ahead a promise may be dated
+    COLLECTIONS_PAGE_SIZE = 50
+    COLLECTIONS_PLAN_ENDING_DAYS = 7
+    # Hardship plans: limits per loan over a rolling 12 months, and the re-age qualifying run.
+    HARDSHIP_MAX_DEFERRAL_INSTALLMENTS = 3
+    HARDSHIP_MAX_DEFERRALS_PER_YEAR = 2
+    HARDSHIP_MAX_DUE_DAY_CHANGES_PER_YEAR = 1
+    HARDSHIP_MAX_REAMORTIZATIONS_PER_YEAR = 1
+    HARDSHIP_MAX_REAGES_PER_YEAR = 1
+    REAGE_MIN_ON_TIME_PAYMENTS = 3  # consecutive months, each with at least one scheduled payment
     PAYMENT_IMPORT_MAX_ROWS = 50000
     # Scheduled jobs (``flask --app loanapp scheduler``): cron expressions in JOBS_TIMEZONE.
     JOBS: dict[str, str] = {

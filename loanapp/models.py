@@ -7,6 +7,7 @@ from sqlalchemy import MetaData
 from loanapp.accounts import models as accounts_models  # noqa: F401
 from loanapp.applications import models as applications_models  # noqa: F401
 from loanapp.audit import models as audit_models  # noqa: F401
+from loanapp.collections import models as collections_models  # noqa: F401
 from loanapp.extensions import db
 from loanapp.jobs import models as jobs_models  # noqa: F401
 from loanapp.loans import models as loans_models  # noqa: F401

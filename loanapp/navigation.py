@@ -24,6 +24,7 @@ MENU = (
     NavEntry("applications.mine", _l("My application"), ("worker",)),
     NavEntry("portal.my_loans", _l("My loan"), ("worker",)),
     NavEntry("notices.my_messages", _l("Messages"), ("worker",)),
+    NavEntry("collections.worklist", _l("Worklist"), ("officer",)),
     NavEntry("applications.queue", _l("Applications"), ("officer",)),
     NavEntry("servicing.loans", _l("Loans"), ("officer", "staff")),
     NavEntry("servicing.charge_off_queue", _l("Charge-offs"), ("officer",)),
