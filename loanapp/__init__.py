@@ -67,6 +67,9 @@ def register_blueprints(app: Flask) -> None:
     from loanapp.jobs.views import bp as jobs_bp
     from loanapp.loans.api import blp as loans_api_blp
     from loanapp.loans.views import bp as loans_bp
+    from loanapp.outcomes.api import blp as outcomes_api_blp
+    from loanapp.outcomes.views import bp as outcomes_bp
+    from loanapp.outcomes.worker import bp as outcomes_worker_bp
     from loanapp.portal.views import bp as portal_bp
     from loanapp.projections.api import blp as projections_api_blp
     from loanapp.projections.views import bp as projections_bp
@@ -91,6 +94,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(jobs_bp)
     app.register_blueprint(reports_bp)
     app.register_blueprint(projections_bp)
+    app.register_blueprint(outcomes_bp)
+    app.register_blueprint(outcomes_worker_bp)
     for blueprint in (
         api_me_blp,
         quotes_blp,
@@ -99,6 +104,7 @@ def register_blueprints(app: Flask) -> None:
         loans_api_blp,
         servicing_api_blp,
         projections_api_blp,
+        outcomes_api_blp,
     ):
         # JSON writes authenticate with bearer tokens only (see api.core), so CSRF tokens do not apply.
         csrf.exempt(blueprint)
