@@ -89,37 +89,35 @@ def test_a_retry_with_the_same_key_returns_the_first_answer(loan: Any, people: d
     assert again.check_in.id == first.check_in.id and not again.created and count() == 1
 
 
-@pytest.mark.parametrize(
-    ("overrides", "field"),
-    [
-        ({"hourly_wage": "200.01"}, "hourly_wage"),
-        ({"hourly_wage": "-1"}, "hourly_wage"),
-        ({"hourly_wage": "15.555"}, "hourly_wage"),
-        ({"hourly_wage": 15.5}, "hourly_wage"),
-        ({"hours_per_week": "81"}, "hours_per_week"),
-        ({"hours_per_week": "-2"}, "hours_per_week"),
-        ({"checked_on": "2026-04-11"}, "checked_on"),
-        ({"checked_on": "2026-01-04"}, "checked_on"),
-        ({"started_on": "2026-01-01"}, "started_on"),
-        ({"started_on": "2026-05-01"}, "started_on"),
-        ({"started_job": None}, "started_job"),
-        ({"employed": "maybe"}, "employed"),
-        ({"car_running": None}, "car_running"),
-        ({"commute": "teleport"}, "commute"),
-        ({"commute": None}, "commute"),
-        ({"employer_other": ""}, "employer_id"),
-        ({"employer_id": 99999, "employer_other": ""}, "employer_id"),
-        ({"employed": False}, "hourly_wage"),
-        ({"source": "officer_call"}, "source"),
-        ({"comment": "x" * 1001}, "comment"),
-    ],
-)
-def test_bad_answers_name_the_field_and_write_nothing(
-    loan: Any, people: dict[str, Any], overrides: dict[str, Any], field: str
-) -> None:
-    with pytest.raises(InvalidInput) as refused:
-        record(loan, people["worker"], answer(**overrides))
-    assert field in refused.value.errors
+BAD_ANSWERS = [
+    ({"hourly_wage": "200.01"}, "hourly_wage"),
+    ({"hourly_wage": "-1"}, "hourly_wage"),
+    ({"hourly_wage": "15.555"}, "hourly_wage"),
+    ({"hourly_wage": 15.5}, "hourly_wage"),
+    ({"hours_per_week": "81"}, "hours_per_week"),
+    ({"hours_per_week": "-2"}, "hours_per_week"),
+    ({"checked_on": "2026-04-11"}, "checked_on"),
+    ({"checked_on": "2026-01-04"}, "checked_on"),
+    ({"started_on": "2026-01-01"}, "started_on"),
+    ({"started_on": "2026-05-01"}, "started_on"),
+    ({"started_job": None}, "started_job"),
+    ({"employed": "maybe"}, "employed"),
+    ({"car_running": None}, "car_running"),
+    ({"commute": "teleport"}, "commute"),
+    ({"commute": None}, "commute"),
+    ({"employer_other": ""}, "employer_id"),
+    ({"employer_id": 99999, "employer_other": ""}, "employer_id"),
+    ({"employed": False}, "hourly_wage"),
+    ({"source": "officer_call"}, "source"),
+    ({"comment": "x" * 1001}, "comment"),
+]
+
+
+def test_bad_answers_name_the_field_and_write_nothing(loan: Any, people: dict[str, Any]) -> None:
+    for overrides, field in BAD_ANSWERS:
+        with pytest.raises(InvalidInput) as refused:
+            record(loan, people["worker"], answer(**overrides))
+        assert field in refused.value.errors, (overrides, refused.value.errors)
     assert count() == 0 and rows(loan)["3"].state == "due"
 
 
