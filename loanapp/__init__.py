@@ -80,6 +80,9 @@ def register_blueprints(app: Flask) -> None:
     from loanapp.loans.views import bp as loans_bp
     from loanapp.notices.views import bp as notices_bp
     from loanapp.notices.views import sms_inbound
+    from loanapp.outcomes.api import blp as outcomes_api_blp
+    from loanapp.outcomes.views import bp as outcomes_bp
+    from loanapp.outcomes.worker import bp as outcomes_worker_bp
     from loanapp.portal.views import bp as portal_bp
     from loanapp.projections.api import blp as projections_api_blp
     from loanapp.projections.views import bp as projections_bp
@@ -109,6 +112,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(notices_bp)
     app.register_blueprint(recovery_bp)
     csrf.exempt(sms_inbound)  # the SMS provider signs its requests (X-Twilio-Signature) instead
+    app.register_blueprint(outcomes_bp)
+    app.register_blueprint(outcomes_worker_bp)
     for blueprint in (
         api_me_blp,
         quotes_blp,
@@ -118,6 +123,7 @@ def register_blueprints(app: Flask) -> None:
         servicing_api_blp,
         collections_api_blp,
         projections_api_blp,
+        outcomes_api_blp,
     ):
         # JSON writes authenticate with bearer tokens only (see api.core), so CSRF tokens do not apply.
         csrf.exempt(blueprint)

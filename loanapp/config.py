@@ -124,6 +124,7 @@ class Defaults:
         "aging": "0 2 * * *",
         "delinquency_snapshot": "0 3 1 * *",
         "projection_snapshot": "0 4 1 * *",
+        "check_ins": "30 2 * * *",
     }
     JOBS_TIMEZONE = "America/New_York"
     JOB_LOCK_SECONDS = 6 * 60 * 60  # SQLite lock rows older than this are taken over (a crashed run)
@@ -200,6 +201,12 @@ class Defaults:
         "ach": "Routing 221375623; your loan number as the account",
         "payroll": "Ask your employer's payroll office for the Car Buyer Program deduction form",
     }
+    # Outcome check-ins (loanapp.outcomes): months after booking (and one at payoff); a check-in is
+    # overdue this many days after its due date and closes unanswered (not reached) after the window.
+    OUTCOME_CHECK_IN_MONTHS: list[int] = [3, 6, 12, 24]
+    OUTCOME_CHECK_IN_OVERDUE_DAYS = 14
+    OUTCOME_CHECK_IN_WINDOW_DAYS = 60
+    OUTCOME_MIN_GROUP = 5  # the outcome report hides groups and figures of fewer borrowers
 
 
 def sqlalchemy_url(url: str) -> str:

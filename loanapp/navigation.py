@@ -32,6 +32,8 @@ MENU = (
     NavEntry("reserve_admin.claims", _l("Claims"), ("staff", "officer")),
     NavEntry("projections.page", _l("Projections"), ("staff",)),
     NavEntry("reports.program", _l("Program report"), ("staff",)),
+    NavEntry("outcomes.due_list", _l("Check-ins"), ("officer", "staff")),
+    NavEntry("outcomes.report_page", _l("Outcome report"), ("staff",)),
     NavEntry("servicing.delinquency_report", _l("Delinquency"), ("staff", "officer")),
     NavEntry("jobs.history", _l("Jobs"), ("staff", "admin")),
     NavEntry("admin.users", _l("Users"), ("admin",)),
