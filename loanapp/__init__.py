@@ -74,6 +74,7 @@ def register_blueprints(app: Flask) -> None:
     from loanapp.collections.api import blp as collections_api_blp
     from loanapp.collections.views import bp as collections_bp
     from loanapp.extensions import api, csrf
+    from loanapp.funder.views import bp as funder_bp
     from loanapp.home.views import bp as home_bp
     from loanapp.jobs.views import bp as jobs_bp
     from loanapp.loans.api import blp as loans_api_blp
@@ -101,6 +102,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(api_docs_bp)
     app.register_blueprint(quotes_bp)
     app.register_blueprint(reserve_bp)
+    app.register_blueprint(funder_bp)
     app.register_blueprint(applications_bp)
     app.register_blueprint(loans_bp)
     app.register_blueprint(servicing_bp)
