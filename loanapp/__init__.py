@@ -71,13 +71,19 @@ def register_blueprints(app: Flask) -> None:
     from loanapp.api.views import blp as api_me_blp
     from loanapp.applications.api import blp as applications_api_blp
     from loanapp.applications.routes import bp as applications_bp
+    from loanapp.collections.api import blp as collections_api_blp
+    from loanapp.collections.views import bp as collections_bp
     from loanapp.extensions import api, csrf
+    from loanapp.funder.views import bp as funder_bp
     from loanapp.home.views import bp as home_bp
     from loanapp.jobs.views import bp as jobs_bp
     from loanapp.loans.api import blp as loans_api_blp
     from loanapp.loans.views import bp as loans_bp
     from loanapp.notices.views import bp as notices_bp
     from loanapp.notices.views import sms_inbound
+    from loanapp.outcomes.api import blp as outcomes_api_blp
+    from loanapp.outcomes.views import bp as outcomes_bp
+    from loanapp.outcomes.worker import bp as outcomes_worker_bp
     from loanapp.portal.views import bp as portal_bp
     from loanapp.projections.api import blp as projections_api_blp
     from loanapp.projections.views import bp as projections_bp
@@ -96,9 +102,11 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(api_docs_bp)
     app.register_blueprint(quotes_bp)
     app.register_blueprint(reserve_bp)
+    app.register_blueprint(funder_bp)
     app.register_blueprint(applications_bp)
     app.register_blueprint(loans_bp)
     app.register_blueprint(servicing_bp)
+    app.register_blueprint(collections_bp)
     app.register_blueprint(portal_bp)
     app.register_blueprint(jobs_bp)
     app.register_blueprint(reports_bp)
@@ -106,6 +114,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(notices_bp)
     app.register_blueprint(recovery_bp)
     csrf.exempt(sms_inbound)  # the SMS provider signs its requests (X-Twilio-Signature) instead
+    app.register_blueprint(outcomes_bp)
+    app.register_blueprint(outcomes_worker_bp)
     for blueprint in (
         api_me_blp,
         quotes_blp,
@@ -113,7 +123,9 @@ def register_blueprints(app: Flask) -> None:
         applications_api_blp,
         loans_api_blp,
         servicing_api_blp,
+        collections_api_blp,
         projections_api_blp,
+        outcomes_api_blp,
     ):
         # JSON writes authenticate with bearer tokens only (see api.core), so CSRF tokens do not apply.
         csrf.exempt(blueprint)

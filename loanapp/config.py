@@ -105,12 +105,26 @@ class Defaults:
     LATE_FEE_GRACE_DAYS = 10  # a fee is assessed this many days after an installment's due date
     PAYMENT_MAX_FUTURE_DAYS = 0  # a payment is received on or before the business date
     PAYOFF_QUOTE_MAX_DAYS = 30
+    # Collections (loanapp/collections): a promise is kept when payments cover it by its date plus
+    # the grace days; the worklist shows plans whose first payment falls within PLAN_ENDING_DAYS.
+    COLLECTIONS_PROMISE_GRACE_DAYS = 3
+    COLLECTIONS_PROMISE_MAX_DAYS = 45  # how far ahead a promise may be dated
+    COLLECTIONS_PAGE_SIZE = 50
+    COLLECTIONS_PLAN_ENDING_DAYS = 7
+    # Hardship plans: limits per loan over a rolling 12 months, and the re-age qualifying run.
+    HARDSHIP_MAX_DEFERRAL_INSTALLMENTS = 3
+    HARDSHIP_MAX_DEFERRALS_PER_YEAR = 2
+    HARDSHIP_MAX_DUE_DAY_CHANGES_PER_YEAR = 1
+    HARDSHIP_MAX_REAMORTIZATIONS_PER_YEAR = 1
+    HARDSHIP_MAX_REAGES_PER_YEAR = 1
+    REAGE_MIN_ON_TIME_PAYMENTS = 3  # consecutive months, each with at least one scheduled payment
     PAYMENT_IMPORT_MAX_ROWS = 50000
     # Scheduled jobs (``flask --app loanapp scheduler``): cron expressions in JOBS_TIMEZONE.
     JOBS: dict[str, str] = {
         "aging": "0 2 * * *",
         "delinquency_snapshot": "0 3 1 * *",
         "projection_snapshot": "0 4 1 * *",
+        "check_ins": "30 2 * * *",
     }
     JOBS_TIMEZONE = "America/New_York"
     JOB_LOCK_SECONDS = 6 * 60 * 60  # SQLite lock rows older than this are taken over (a crashed run)
@@ -187,6 +201,12 @@ class Defaults:
         "ach": "Routing 221375623; your loan number as the account",
         "payroll": "Ask your employer's payroll office for the Car Buyer Program deduction form",
     }
+    # Outcome check-ins (loanapp.outcomes): months after booking (and one at payoff); a check-in is
+    # overdue this many days after its due date and closes unanswered (not reached) after the window.
+    OUTCOME_CHECK_IN_MONTHS: list[int] = [3, 6, 12, 24]
+    OUTCOME_CHECK_IN_OVERDUE_DAYS = 14
+    OUTCOME_CHECK_IN_WINDOW_DAYS = 60
+    OUTCOME_MIN_GROUP = 5  # the outcome report hides groups and figures of fewer borrowers
 
 
 def sqlalchemy_url(url: str) -> str:
