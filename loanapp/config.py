@@ -194,12 +194,24 @@ class Defaults:
     CREDIT_UNION_NAME = "Cooperative Federal"
     CREDIT_UNION_ADDRESS = "723 Westcott Street, Syracuse, NY 13210"
     CREDIT_UNION_PHONE = "+13154761500"
-    CREDIT_UNION_HOURS = "Mon-Fri 9:00-17:00, Sat 9:00-12:00"
-    HOW_TO_PAY: dict[str, str] = {
-        "branch": "723 Westcott Street, Syracuse, NY 13210",
-        "mail": "Cooperative Federal, Loan Payments, 723 Westcott Street, Syracuse, NY 13210",
-        "ach": "Routing 221375623; your loan number as the account",
-        "payroll": "Ask your employer's payroll office for the Car Buyer Program deduction form",
+    # Texts people read are given per language (a plain string is used for every language).
+    CREDIT_UNION_HOURS: dict[str, str] | str = {
+        "en": "Mon-Fri 9:00-17:00, Sat 9:00-12:00",
+        "es": "lun-vie 9:00-17:00, sáb 9:00-12:00",
+    }
+    HOW_TO_PAY: dict[str, dict[str, str]] = {
+        "en": {
+            "branch": "723 Westcott Street, Syracuse, NY 13210",
+            "mail": "Cooperative Federal, Loan Payments, 723 Westcott Street, Syracuse, NY 13210",
+            "ach": "Routing number 221375623; your loan number as the account",
+            "payroll": "Ask your employer's payroll office for the Car Buyer Program deduction form",
+        },
+        "es": {
+            "branch": "723 Westcott Street, Syracuse, NY 13210",
+            "mail": "Cooperative Federal, Loan Payments, 723 Westcott Street, Syracuse, NY 13210",
+            "ach": "Número de ruta 221375623; su número de préstamo como cuenta",
+            "payroll": "Pida en la oficina de nómina de su empleador el formulario de descuento del programa",
+        },
     }
     # Outcome check-ins (loanapp.outcomes): months after booking (and one at payoff); a check-in is
     # overdue this many days after its due date and closes unanswered (not reached) after the window.
