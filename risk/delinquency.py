@@ -3,7 +3,9 @@
 Definitions (the credit union's call report, NCUA 5300, and the program's servicing rules):
 
 * What pays installments is the amount **credited** to the loan: the parts of payments applied to
-  interest and principal. Fees and excess (a refund due) pay no installment.
+  fees, interest and principal. Excess (a refund due) pays no installment. Fees count so that late
+  fees never pyramid (16 CFR 444.4 / 12 CFR 706.4(a)): a payment that pays an earlier fee first
+  still pays its installment in full for delinquency.
 * Installment ``k`` is **fully paid** on a date when the cumulative credited amount received by
   that date reaches the cumulative scheduled amount through ``k`` less the **tolerance** (default
   $5.00 in the program's configuration): a shortfall of a few dollars does not make a loan late.
@@ -69,7 +71,7 @@ class Credit(NamedTuple):
     on
         The received date.
     credited
-        Cumulative amount credited to interest and principal through this date.
+        Cumulative amount credited (applied to fees, interest and principal) through this date.
     balance
         Principal left after this date's payments.
     """

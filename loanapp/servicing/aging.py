@@ -96,7 +96,7 @@ def compute(
     day = bulk.sql_date(as_of)
     where = _selection(as_of, which)
     credited = _as_of_value("credited_after", "0", as_of).format(
-        stored="s.total_to_interest + s.total_to_principal"
+        stored="s.total_to_fees + s.total_to_interest + s.total_to_principal"
     )
     balance = _as_of_value("principal_after", "l.principal", as_of).format(stored="s.principal_balance")
     loans_sql = (

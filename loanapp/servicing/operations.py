@@ -12,6 +12,16 @@ if the payments had arrived in date order"):
   and re-applies every standing payment from ``d`` on, in (received date, id) order, through
   ``risk.servicing`` (daily simple interest; fees, then interest, then principal). Late fees, when the
   program enables them, are assessed in the same replay, so they are derived the same way.
+* Late fees never pyramid (16 CFR 444.4, the FTC Credit Practices Rule; the same text is 12 CFR
+  706.4(a) for credit unions, and NCUA legal opinion 00-0101 calls the practice a violation). The
+  allocation keeps its order, fees first, because the ledger, payoff quotes and the history the
+  borrower reads all show it; but what a payment pays toward fees still counts toward the
+  installments (``credited_after`` is the payment applied, fees included), as NCUA's 2004 letter on
+  tracking late fees separately describes. So a full, timely installment is never short because an
+  earlier fee took part of it, never draws a fee itself, and one late payment costs one fee. The
+  fee's amount is still owed as principal not paid, so it is in the payoff billed at maturity.
+  (Applying payments to the installment first and fees last would leave a fee unpaid until the
+  payoff, and change every historical allocation.)
 * Days past due, the bucket and the bucket history from ``d`` (or from the open history row, if
   earlier) through the business date are recomputed by ``risk.delinquency`` in the same transaction.
 * Status moves only through ``loanapp.loans.states.check_transition``: a replay that pays the loan
@@ -442,7 +452,9 @@ def replay(
     payments = _standing_payments(loan.id, since)
 
     # Late fees: one per installment still unpaid ``grace`` days after its due date, assessed after
-    # that day's payments; only checkpoints from the replay's starting day through today.
+    # that day's payments; only checkpoints from the replay's starting day through today. No
+    # pyramiding: what a payment pays toward fees still counts toward the installments (module
+    # docstring), so one late payment draws one fee.
     cumulative: list[Decimal] = []
     running = ZERO
     for row_ in schedule:
@@ -470,7 +482,7 @@ def replay(
             continue
         state, split = apply_payment(state, item.amount, day)
         sequence += 1
-        credited += split.to_interest + split.to_principal
+        credited += split.applied  # fees included: no pyramiding (module docstring)
         rows.append(
             {
                 "payment_id": item.id,
