@@ -99,6 +99,9 @@ class Defaults:
         ["180-359", 180],
         ["360+", 360],
     ]
+    # A residual owed of at most this much on or after the maturity date is written off as a small
+    # balance and the loan pays off; more is billed (issue #11: daily interest vs the schedule).
+    MATURITY_RESIDUAL_TOLERANCE = Decimal("5.00")
     CHARGE_OFF_DAYS = 120  # the credit union's board sets it (FFIEC retail policy: 120 for closed-end)
     LATE_FEES_ENABLED = False
     LATE_FEE_AMOUNT = Decimal("15.00")

@@ -316,6 +316,7 @@ def worklist(
             LoanServicing.days_past_due,
             LoanServicing.bucket,
             LoanServicing.fees_due,
+            LoanServicing.total_to_fees,
             LoanServicing.total_to_interest,
             LoanServicing.total_to_principal,
             LoanServicing.principal_balance,
@@ -386,7 +387,7 @@ def worklist(
             reasons.append("follow_up")
         if row.id in plan_ending:
             reasons.append("plan_ending")
-        credited = row.total_to_interest + row.total_to_principal
+        credited = row.total_to_fees + row.total_to_interest + row.total_to_principal  # no fee pyramiding
         if row.id in catch_up:
             amount = catch_up[row.id]
         elif row.days_past_due > 0:
