@@ -44,7 +44,7 @@ from loanapp.extensions import db
 from loanapp.loans.models import Loan
 from loanapp.loans.states import LoanStatus, check_transition
 from loanapp.reserve_admin import actions as reserve_actions
-from loanapp.servicing import queries
+from loanapp.servicing import positions, queries
 from loanapp.servicing.errors import (
     AlreadyReversed,
     BadKey,
@@ -641,6 +641,7 @@ def refresh_delinquency(
         versions = [(versions[0][0], schedule)]
     schedule = hardship.in_force(versions, today)
     credits = credits_of(loan.id)
+    positions.refresh_loan_month_ends(loan, row, since, schedule=schedule, credits=credits, policy=policy)
     position = queries.position_on(credits, loan.principal, today)
     if loan.status == LoanStatus.PAID_OFF:
         row.days_past_due, row.bucket = 0, delinquency.PAID_OFF
