@@ -33,6 +33,7 @@ REASON_NAMES = {
     "promise_broken": "Promise broken",
     "follow_up": "Follow-up due",
     "plan_ending": "Plan payments resume",
+    "message_failed": "Message failed",
 }
 PLAN_NAMES = {
     "deferral": "Payment deferral",

@@ -30,7 +30,7 @@ from loanapp.servicing.models import LoanServicing, Payment
 from risk.money import ZERO
 
 OPEN, KEPT, BROKEN = "open", "kept", "broken"
-REASONS = ("past_due", "promise_due", "promise_broken", "follow_up", "plan_ending")
+REASONS = ("past_due", "promise_due", "promise_broken", "follow_up", "plan_ending", "message_failed")
 SORTS = ("days_past_due", "name", "next_action_on", "last_contact", "loan")
 
 
@@ -288,11 +288,12 @@ def worklist(
         ).all()
     )
 
+    failed = _failed_messages()
     conditions = [
         LoanServicing.days_past_due > 0,
         and_(last.next_action_on.is_not(None), last.next_action_on <= today),
     ]
-    flagged = set(promise_reasons) | set(plan_ending)
+    flagged = set(promise_reasons) | set(plan_ending) | failed
     if flagged:
         conditions.append(Loan.id.in_(flagged))
     needs = or_(*conditions)
@@ -305,6 +306,8 @@ def worklist(
         needs = Loan.id.in_(ids or {0})
     elif filters.reason == "plan_ending":
         needs = Loan.id.in_(set(plan_ending) or {0})
+    elif filters.reason == "message_failed":
+        needs = Loan.id.in_(failed or {0})
 
     query = (
         select(
@@ -386,6 +389,8 @@ def worklist(
             reasons.append("follow_up")
         if row.id in plan_ending:
             reasons.append("plan_ending")
+        if row.id in failed:
+            reasons.append("message_failed")
         credited = row.total_to_interest + row.total_to_principal
         if row.id in catch_up:
             amount = catch_up[row.id]
@@ -416,6 +421,40 @@ def worklist(
             )
         )
     return items, total
+
+
+def _failed_messages() -> set[int]:
+    """Loans with a message to the borrower that failed in the last 30 days and no contact logged
+    since (``loanapp.notices``): the phone number or address may be wrong."""
+    from loanapp.db import utcnow
+    from loanapp.notices.models import Notice
+
+    since = utcnow() - dt.timedelta(days=30)
+    failures = dict(
+        db.session.execute(
+            select(Notice.loan_id, func.max(Notice.created_at))
+            .where(Notice.status == "failed", Notice.loan_id.is_not(None), Notice.created_at >= since)
+            .group_by(Notice.loan_id)
+        ).all()
+    )
+    if not failures:
+        return set()
+    contacted = dict(
+        db.session.execute(
+            select(ContactLog.loan_id, func.max(ContactLog.contacted_at))
+            .where(ContactLog.loan_id.in_(list(failures)))
+            .group_by(ContactLog.loan_id)
+        ).all()
+    )
+    return {
+        loan_id
+        for loan_id, failed_at in failures.items()
+        if loan_id not in contacted or _aware(contacted[loan_id]) < _aware(failed_at)
+    }
+
+
+def _aware(moment: dt.datetime) -> dt.datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
 def _catch_up_with_plans(loan_ids: Sequence[int], today: dt.date) -> dict[int, Decimal]:

@@ -208,3 +208,35 @@ def test_the_worklist_and_loan_pages(client: Any, auth: Any, booked: SimpleNames
         data={"amount": "10.00", "promised_on": "2026-03-01", "idempotency_key": "k"},
     )
     assert refused.status_code == 422 and "A promise cannot be in the past." in refused.text
+
+
+def test_a_failed_message_puts_the_loan_on_the_list_until_someone_makes_contact(
+    two: SimpleNamespace, people: dict[str, Any]
+) -> None:
+    from loanapp.notices.models import Notice
+
+    db.session.add(
+        Notice(
+            user_id=two.current.borrower_id,
+            event="payment_reminder",
+            event_key="test-failed",
+            channel="sms",
+            language="es",
+            recipient="+13155550142",
+            body="Recordatorio",
+            loan_id=two.current.id,
+            status="failed",
+            last_error="number not valid",
+        )
+    )
+    db.session.flush()
+    items, _ = queries.worklist(queries.WorklistFilters(reason="message_failed"), TODAY)
+    assert [(i.loan_id, i.reasons) for i in items] == [(two.current.id, ["message_failed"])]
+    officer = people["officer"]
+    operations.log_contact(
+        two.current.id,
+        operations.ContactInput("call", "outbound", "wrong_number"),
+        actor=officer,
+        key=scoped_key(officer, "c"),
+    )
+    assert queries.worklist(queries.WorklistFilters(reason="message_failed"), TODAY)[1] == 0
