@@ -4,7 +4,6 @@ plans. Officers and Work Train staff read; officers write, with a bearer token a
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from flask import request
@@ -196,16 +195,10 @@ def present_preview(preview: Any) -> dict[str, Any]:
     }
 
 
-def _dates(values: dict[str, Any], *names: str) -> dict[str, Any]:
-    return {k: (dt.date.fromisoformat(v) if k in names and v else v) for k, v in values.items()}
-
-
 def present_plan(plan: Any) -> dict[str, Any]:
-    confirmed = {
-        "before": _dates(plan.preview["before"], "next_due_date", "maturity_date"),
-        "after": _dates(plan.preview["after"], "next_due_date", "maturity_date"),
-        "lines": [_dates(line, "due_date") for line in plan.preview["lines"]],
-    }
+    from loanapp.collections.plans import confirmed as confirmed_figures
+
+    confirmed = confirmed_figures(plan)
     return {
         "id": plan.id,
         "loan_id": plan.loan_id,

@@ -227,3 +227,21 @@ def test_property_plans_interleaved_with_payments_in_any_order_store_the_date_or
         second.rollback()
     if got is not None:
         assert got == expected
+
+
+def test_the_worker_sees_the_plan_summary_in_spanish(
+    client: Any, auth: Any, token_for: Any, booked: SimpleNamespace
+) -> None:
+    body = {"kind": "deferral", "installments": 1, "reason": "Horas recortadas"}
+    made = client.post(
+        f"/api/v1/loans/{booked.id}/plans",
+        json=body,
+        headers={**token_for("officer"), "Idempotency-Key": "p"},
+    )
+    after = made.get_json()["after"]
+    auth.login("worker")
+    client.get("/language/es")
+    page = client.get(f"/my/loans/{booked.id}").text
+    assert "Su nuevo plan de pagos" in page and "1 pago pasó al final de su préstamo" in page
+    assert "5 de abril de 2026" in page and f"${float(after['total_of_payments']):,.2f}" in page
+    assert "Interest keeps" not in page and "Days late" not in page
