@@ -74,7 +74,7 @@ def worklist():  # type: ignore[no-untyped-def]
     policy = current_policy()
     reason = request.args.get("reason") if request.args.get("reason") in queries.REASONS else None
     bucket = request.args.get("bucket") if request.args.get("bucket") in policy.buckets.labels else None
-    assigned_raw = request.args.get("assigned", "me" if current_user.role == "officer" else "")
+    assigned_raw = request.args.get("assigned", "all")
     if assigned_raw == "me":
         assigned: str | int | None = int(current_user.id)
     elif assigned_raw == "unassigned":
