@@ -68,7 +68,7 @@ def add_collections_data(app: Any) -> dict[str, Any]:
                 "contacted_on, contacted_at, recorded_by, idempotency_key, request_hash) "
                 "SELECT 1 + (k * 7919) % :n, 'call', 'outbound', "
                 "(ARRAY['reached','left_message','no_answer','promised'])[1 + k % 4], 'bench', "
-                "CASE WHEN k % 10 = 0 THEN DATE :today - (k % 5) ELSE NULL END, DATE :today - (k % 60), "
+                "CASE WHEN k % 10 = 0 THEN CAST(:today AS date) - (k % 5) ELSE NULL END, CAST(:today AS date) - (k % 60), "
                 "now() - make_interval(days => k % 60), :officer, 'bench-contact-' || k, 'x' "
                 "FROM generate_series(1, 30000) AS k"
             ),
@@ -78,7 +78,7 @@ def add_collections_data(app: Any) -> dict[str, Any]:
             text(
                 "INSERT INTO collection_promises (loan_id, amount, promised_on, made_on, note, recorded_by, "
                 "recorded_at, idempotency_key, request_hash) "
-                "SELECT 1 + (k * 104729) % :n, 150.00, DATE :today - (k % 20), DATE :today - (k % 20) - 3, '', "
+                "SELECT 1 + (k * 104729) % :n, 150.00, CAST(:today AS date) - (k % 20), CAST(:today AS date) - (k % 20) - 3, '', "
                 ":officer, now(), 'bench-promise-' || k, 'x' FROM generate_series(1, 3000) AS k"
             ),
             {"n": book.N_LOANS, "today": today.isoformat(), "officer": officer},

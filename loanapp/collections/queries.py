@@ -15,6 +15,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 from flask import current_app
 from sqlalchemy import and_, func, or_, select
@@ -30,7 +31,15 @@ from loanapp.servicing.models import LoanServicing, Payment
 from risk.money import ZERO
 
 OPEN, KEPT, BROKEN = "open", "kept", "broken"
-REASONS = ("past_due", "promise_due", "promise_broken", "follow_up", "plan_ending", "message_failed")
+REASONS = (
+    "past_due",
+    "promise_due",
+    "promise_broken",
+    "follow_up",
+    "plan_ending",
+    "message_failed",
+    "insurance_lapsed",
+)
 SORTS = ("days_past_due", "name", "next_action_on", "last_contact", "loan")
 
 
@@ -289,11 +298,12 @@ def worklist(
     )
 
     failed = _failed_messages()
+    lapsed = lapsed_insurance(today)
     conditions = [
         LoanServicing.days_past_due > 0,
         and_(last.next_action_on.is_not(None), last.next_action_on <= today),
     ]
-    flagged = set(promise_reasons) | set(plan_ending) | failed
+    flagged = set(promise_reasons) | set(plan_ending) | failed | lapsed
     if flagged:
         conditions.append(Loan.id.in_(flagged))
     needs = or_(*conditions)
@@ -308,6 +318,8 @@ def worklist(
         needs = Loan.id.in_(set(plan_ending) or {0})
     elif filters.reason == "message_failed":
         needs = Loan.id.in_(failed or {0})
+    elif filters.reason == "insurance_lapsed":
+        needs = Loan.id.in_(lapsed or {0})
 
     query = (
         select(
@@ -391,6 +403,8 @@ def worklist(
             reasons.append("plan_ending")
         if row.id in failed:
             reasons.append("message_failed")
+        if row.id in lapsed:
+            reasons.append("insurance_lapsed")
         credited = row.total_to_interest + row.total_to_principal
         if row.id in catch_up:
             amount = catch_up[row.id]
@@ -421,6 +435,42 @@ def worklist(
             )
         )
     return items, total
+
+
+def lapsed_insurance(today: dt.date) -> set[int]:
+    """Active loans whose latest proof of insurance ran out before today."""
+    from loanapp.collections.models import InsuranceProof
+
+    latest = (
+        select(InsuranceProof.loan_id, func.max(InsuranceProof.id).label("proof_id"))
+        .group_by(InsuranceProof.loan_id)
+        .subquery()
+    )
+    return set(
+        db.session.scalars(
+            select(InsuranceProof.loan_id)
+            .join(latest, latest.c.proof_id == InsuranceProof.id)
+            .join(Loan, Loan.id == InsuranceProof.loan_id)
+            .where(InsuranceProof.covered_through < today, Loan.status == LoanStatus.ACTIVE.value)
+        )
+    )
+
+
+def collateral_of(loan: Loan) -> Any:
+    from loanapp.collections.models import Collateral
+
+    return db.session.get(Collateral, loan.id)
+
+
+def insurance_of(loan: Loan) -> list[Any]:
+    """Proofs of insurance, newest first (the first is the coverage in force)."""
+    from loanapp.collections.models import InsuranceProof
+
+    return list(
+        db.session.scalars(
+            select(InsuranceProof).where(InsuranceProof.loan_id == loan.id).order_by(InsuranceProof.id.desc())
+        )
+    )
 
 
 def _failed_messages() -> set[int]:
