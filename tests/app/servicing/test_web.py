@@ -255,7 +255,8 @@ def test_an_officer_records_and_reverses_a_late_payment_on_the_loan_page(
         == 404
     )
     not_yet = client.post(
-        f"/servicing/loans/{booked.id}/charge-off", data={"collateral_status": "none", "idempotency_key": "c"}
+        f"/servicing/loans/{booked.id}/charge-off",
+        data={"collateral_status": "none", "collateral_proceeds": "0.00", "idempotency_key": "c"},
     )
     assert not_yet.status_code == 409 and "charge-off policy starts at 120 days" in not_yet.get_data(
         as_text=True
