@@ -18,7 +18,7 @@ from decimal import Decimal
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, case, func, or_, select
 
 from loanapp.accounts.models import User
 from loanapp.applications.models import Application
@@ -28,7 +28,7 @@ from loanapp.extensions import db
 from loanapp.loans.models import Loan, LoanInstallment
 from loanapp.loans.states import LoanStatus
 from loanapp.servicing.models import LoanServicing, Payment
-from risk.money import ZERO
+from risk.money import ZERO, money
 
 OPEN, KEPT, BROKEN = "open", "kept", "broken"
 REASONS = (
@@ -528,3 +528,57 @@ def _catch_up_with_plans(loan_ids: Sequence[int], today: dt.date) -> dict[int, D
 
 def page_size() -> int:
     return int(current_app.config["COLLECTIONS_PAGE_SIZE"])
+
+
+@dataclass(frozen=True)
+class PlanSummaryRow:
+    kind: str
+    plans: int  # made in the 12 months to the date
+    loans: int  # live loans with such a plan
+    current: int  # of those loans, how many are not past due
+    principal: Decimal
+
+
+def plan_summary(as_of: dt.date) -> list[PlanSummaryRow]:
+    """Hardship plans for the program and delinquency reports: per kind, plans made in the last
+    12 months, active loans under one, and how many of those are current (days past due as stored)."""
+    year_ago = as_of - dt.timedelta(days=365)
+    made = dict(
+        db.session.execute(
+            select(HardshipPlan.kind, func.count())
+            .where(HardshipPlan.effective_on > year_ago, HardshipPlan.effective_on <= as_of)
+            .group_by(HardshipPlan.kind)
+        ).all()
+    )
+    per_loan = (
+        select(HardshipPlan.kind, HardshipPlan.loan_id)
+        .where(HardshipPlan.effective_on <= as_of)
+        .distinct()
+        .subquery()
+    )
+    live = {
+        kind: (loans, current or 0, principal or ZERO)
+        for kind, loans, current, principal in db.session.execute(
+            select(
+                per_loan.c.kind,
+                func.count(),
+                func.sum(case((LoanServicing.days_past_due == 0, 1), else_=0)),
+                func.sum(LoanServicing.principal_balance),
+            )
+            .select_from(per_loan)
+            .join(Loan, Loan.id == per_loan.c.loan_id)
+            .join(LoanServicing, LoanServicing.loan_id == Loan.id)
+            .where(Loan.status == LoanStatus.ACTIVE.value)
+            .group_by(per_loan.c.kind)
+        ).all()
+    }
+    from loanapp.collections.models import PLAN_KINDS
+
+    return [
+        PlanSummaryRow(
+            kind,
+            int(made.get(kind, 0)),
+            *(int(live[kind][0]), int(live[kind][1]), money(live[kind][2])) if kind in live else (0, 0, ZERO),
+        )
+        for kind in PLAN_KINDS
+    ]

@@ -53,6 +53,17 @@ def words() -> dict[str, Any]:
     }
 
 
+@bp.app_template_global("hardship_plan_summary")
+def hardship_plan_summary(as_of: Any) -> list[Any]:
+    """For the staff reports (program, delinquency): hardship plans by kind."""
+    return queries.plan_summary(as_of)
+
+
+@bp.app_template_global("today_date")
+def today_date() -> Any:
+    return business_date()
+
+
 def _loan(loan_id: int) -> Loan:
     loan = db.session.get(Loan, loan_id)
     if loan is None:

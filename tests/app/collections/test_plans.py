@@ -245,3 +245,20 @@ def test_the_worker_sees_the_plan_summary_in_spanish(
     assert "Su nuevo plan de pagos" in page and "1 pago pasó al final de su préstamo" in page
     assert "5 de abril de 2026" in page and f"${float(after['total_of_payments']):,.2f}" in page
     assert "Interest keeps" not in page and "Days late" not in page
+
+
+def test_staff_see_plans_in_the_delinquency_and_program_reports(
+    client: Any, auth: Any, token_for: Any, booked: SimpleNamespace
+) -> None:
+    body = {"kind": "deferral", "installments": 1, "reason": "Hours cut"}
+    client.post(
+        f"/api/v1/loans/{booked.id}/plans",
+        json=body,
+        headers={**token_for("officer"), "Idempotency-Key": "p"},
+    )
+    auth.login("staff")
+    for path in ("/servicing/delinquency", "/reports/program"):
+        page = client.get(path)
+        assert page.status_code == 200
+        row = page.text.split("Payment deferral</th>", 1)[1].split("</tr>", 1)[0]
+        assert [cell.split(">")[-1] for cell in row.split("</td>")[:3]] == ["1", "1", "1"], path
