@@ -71,28 +71,28 @@ def test_a_one_month_deferral_brings_the_loan_current_with_the_previewed_figures
     assert event.details["kind"] == "deferral" and event.details["after"]["days_past_due"] == 0
 
 
-@pytest.mark.parametrize(
-    ("fields", "field"),
-    [
-        ({"kind": "deferral", "installments": 4}, "installments"),
-        ({"kind": "deferral"}, "installments"),
-        ({"kind": "due_day", "due_day": 31}, "due_day"),
-        ({"kind": "due_day", "due_day": 0}, "due_day"),
-        ({"kind": "reamortize", "term_months": 85}, "term_months"),
-        ({"kind": "reamortize", "term_months": 83}, "term_months"),  # ends 84+ months after the first payment
-        ({"kind": "deferral", "installments": 1, "effective_on": dt.date(2026, 3, 18)}, "effective_on"),
-        ({"kind": "deferral", "installments": 1, "reason": " "}, "reason"),
-        ({"kind": "reage"}, "kind"),  # no run of on-time payments
-    ],
-)
+REFUSALS = [
+    ({"kind": "deferral", "installments": 4}, "installments"),
+    ({"kind": "deferral"}, "installments"),
+    ({"kind": "due_day", "due_day": 31}, "due_day"),
+    ({"kind": "due_day", "due_day": 0}, "due_day"),
+    ({"kind": "reamortize", "term_months": 85}, "term_months"),
+    ({"kind": "reamortize", "term_months": 83}, "term_months"),  # ends 84+ months after the first payment
+    ({"kind": "deferral", "installments": 1, "effective_on": dt.date(2026, 3, 18)}, "effective_on"),
+    ({"kind": "deferral", "installments": 1, "reason": " "}, "reason"),
+    ({"kind": "reage"}, "kind"),  # no run of on-time payments
+]
+
+
 def test_a_plan_out_of_bounds_names_the_field_and_changes_nothing(
-    people: dict[str, Any], loan: Any, on_date: Any, fields: dict[str, Any], field: str
+    people: dict[str, Any], loan: Any, on_date: Any
 ) -> None:
     on_date(TODAY)
     pay(loan, "205.52", dt.date(2026, 2, 5), people["officer"])
-    with pytest.raises(InvalidInput) as refused:
-        plan(people, loan, **fields)
-    assert field in refused.value.errors
+    for fields, field in REFUSALS:
+        with pytest.raises(InvalidInput) as refused:
+            plan(people, loan, **fields)
+        assert field in refused.value.errors, fields
     assert db.session.scalar(select(func.count()).select_from(HardshipPlan)) == 0
     assert db.session.get(LoanServicing, loan.id).days_past_due == 12
 
@@ -170,7 +170,7 @@ def test_the_plan_api_previews_then_records(client: Any, token_for: Any, booked:
 
 
 @settings(
-    max_examples=8,
+    max_examples=5,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )

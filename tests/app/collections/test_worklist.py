@@ -58,13 +58,10 @@ def test_a_late_loan_is_on_the_worklist_with_what_the_officer_needs(two: SimpleN
     assert item.amount_to_catch_up == Decimal("205.52") and item.last_contact_at is None
 
 
-@pytest.mark.parametrize(
-    "text", ["hernandez", "HERNÁNDEZ", "maria hern", "555-0199", "3155550199", "#{late}", "{late}"]
-)
-def test_search_ignores_accents_and_case_and_finds_loan_numbers_and_phones(
-    two: SimpleNamespace, text: str
-) -> None:
-    assert _ids(queries.WorklistFilters(search=text.format(late=two.late.id))) == [two.late.id]
+def test_search_ignores_accents_and_case_and_finds_loan_numbers_and_phones(two: SimpleNamespace) -> None:
+    late = two.late.id
+    for text in ["hernandez", "HERNÁNDEZ", "maria hern", "555-0199", "3155550199", f"#{late}", f"{late}"]:
+        assert _ids(queries.WorklistFilters(search=text)) == [late], text
 
 
 def test_search_for_someone_else_finds_nothing(two: SimpleNamespace) -> None:
