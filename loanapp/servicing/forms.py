@@ -107,6 +107,8 @@ class ReversalForm(KeyedForm):
         "Why it came back", validators=[InputRequired("Say why the payment is reversed."), Length(max=500)]
     )
     returned_on = DayField("Returned on", validators=[Optional()])
+    # Set by the confirmation page: a reversal re-derives the loan and cannot be taken back.
+    confirmed = HiddenField()
 
 
 class ChargeOffForm(KeyedForm):

@@ -32,7 +32,7 @@ from loanapp.servicing.forms import (
     RecoveryForm,
     ReversalForm,
 )
-from loanapp.servicing.models import LoanServicing
+from loanapp.servicing.models import LoanServicing, Payment
 from loanapp.servicing.policy import current_policy
 from risk.money import ZERO
 
@@ -176,6 +176,13 @@ def reverse_payment(loan_id: int, payment_id: int):  # type: ignore[no-untyped-d
     form = ReversalForm()
     if not form.validate_on_submit():
         return render_loan(loan, 422, reversal_form=form, reversal_for=payment_id)
+    if form.confirmed.data != "yes":
+        payment = db.session.get(Payment, payment_id)
+        if payment is None or payment.loan_id != loan.id or payment.kind != "payment":
+            abort(404)
+        return render_template(
+            "servicing/reversal_confirm.html", loan=loan, payment=payment, form=form, today=business_date()
+        )
     try:
         operations.reverse_payment(
             loan.id,
