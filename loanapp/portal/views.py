@@ -18,6 +18,7 @@ from flask_login import current_user
 
 from loanapp.access import roles
 from loanapp.clock import business_date
+from loanapp.collections.plans import plans_of
 from loanapp.extensions import db
 from loanapp.formatting import money as show_money
 from loanapp.loans.models import Loan
@@ -121,4 +122,5 @@ def loan(loan_id: int):  # type: ignore[no-untyped-def]
         quote_error=quote_error,
         payoff_date=raw,
         check_in_url=check_in_link(loan.id, today),
+        hardship_plans=plans_of(loan),
     ), status

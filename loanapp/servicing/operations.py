@@ -787,7 +787,9 @@ def refresh_delinquency(
         versions = [(versions[0][0], schedule)]
     schedule = hardship.in_force(versions, today)
     credits = credits_of(loan.id)
-    positions.refresh_loan_month_ends(loan, row, since, schedule=schedule, credits=credits, policy=policy)
+    positions.refresh_loan_month_ends(
+        loan, row, since, schedule=schedule, credits=credits, policy=policy, versions=versions
+    )
     position = queries.position_on(credits, loan.principal, today)
     if loan.status == LoanStatus.PAID_OFF:
         row.days_past_due, row.bucket = 0, delinquency.PAID_OFF
