@@ -196,6 +196,7 @@ def test_the_scheduler_runs_each_job_on_its_cron_in_new_york(app: Flask) -> None
         "delinquency_snapshot",
         "projection_snapshot",
         "projection_queue",
+        "notices",
         "check_ins",
     }
     aging = jobs["aging"].trigger
