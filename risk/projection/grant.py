@@ -91,6 +91,75 @@ class GrantNeeded:
     evaluations: int
 
 
+class GrantReplay:
+    """The simulation's paths, kept so that the reserve can be settled again with a one-off grant.
+
+    Built like :func:`~risk.projection.montecarlo.simulate` (same seed, blocks and streams), so
+    ``without`` is the simulation's chance of running out within the horizon, to the last path.
+    """
+
+    def __init__(
+        self,
+        portfolio: Portfolio,
+        reserve: Reserve,
+        transitions: TransitionEstimate,
+        assumptions: Assumptions,
+        month: int,
+    ) -> None:
+        h = assumptions.horizon_months
+        if not 1 <= month <= h:
+            raise ProjectionError("grant_by_months", f"must be within the horizon (1 to {h} months)")
+        assumptions.check_against(portfolio)
+        book = group_loans(portfolio, assumptions)
+        check_work(assumptions, book.n_groups)
+        seed = _seed(assumptions)
+        reg = regimes(portfolio, assumptions)
+        self.ctx, _ = _context(portfolio, reserve, transitions, assumptions, book, reg, seed)
+        self.month, self.horizon, self.paths = month, h, assumptions.paths
+        p = assumptions.paths
+        self.block_seqs = np.random.SeedSequence(seed).spawn(3)[2].spawn(-(-p // BLOCK_PATHS))
+        keep = p * h <= CACHE_CELLS
+        self.blocks: list[tuple[IntArray, Any, _BlockFlows | None]] = []
+        #: Per path: what it lacked from the grant's month on (float cents), whether it ran out at all,
+        #: and whether it ran out before the grant's month.
+        self.lacking = np.zeros(p)
+        ever = np.zeros(p, dtype=bool)
+        before = np.zeros(p, dtype=bool)
+        for index, block_seq in enumerate(self.block_seqs):
+            paths = np.arange(index * BLOCK_PATHS, min(p, (index + 1) * BLOCK_PATHS), dtype=np.int64)
+            rng = np.random.default_rng(block_seq)
+            out = _book_phase(self.ctx, rng, paths)
+            state = copy.deepcopy(rng.bit_generator.state)
+            self.blocks.append((paths, state, copy.deepcopy(out) if keep else None))
+            run = _reserve_phase(self.ctx, rng, paths, out)
+            self.lacking[paths] = run.missing[:, month - 1 :].sum(axis=1)
+            ever[paths] = run.exhausted.any(axis=1)
+            before[paths] = run.exhausted[:, : month - 1].any(axis=1)
+        self.without = float(ever.mean()) if p else 0.0
+        self.before_grant = float(before.mean()) if p else 0.0
+        self.evaluations = 0
+
+    def _book_flows(self, index: int) -> tuple[_BlockFlows, Any]:
+        paths, state, cached = self.blocks[index]
+        if cached is not None:
+            return copy.deepcopy(cached), state
+        return _book_phase(self.ctx, np.random.default_rng(self.block_seqs[index]), paths), state
+
+    def chance(self, amount_cents: int) -> float:
+        """The chance of running out within the horizon with ``amount_cents`` arriving in the month."""
+        self.evaluations += 1
+        extra: FloatArray = np.zeros(self.horizon)
+        extra[self.month - 1] = float(amount_cents)
+        short = 0
+        for index in range(len(self.blocks)):
+            out, state = self._book_flows(index)
+            rng = np.random.default_rng()
+            rng.bit_generator.state = state
+            run = _reserve_phase(self.ctx, rng, self.blocks[index][0], out, extra)
+            short += int(run.exhausted.any(axis=1).sum())
+        return short / self.paths
+
+
 def grant_needed(
     portfolio: Portfolio,
     reserve: Reserve,
@@ -109,67 +178,21 @@ def grant_needed(
         ``target`` outside (0, 1) or ``month`` outside the horizon (named after the app's settings,
         ``grant_target_probability`` and ``grant_by_months``), or a request the simulation refuses.
     """
-    h = assumptions.horizon_months
     if not 0.0 < target < 1.0:
         raise ProjectionError("grant_target_probability", "must be a probability between 0 and 1")
-    if not 1 <= month <= h:
-        raise ProjectionError("grant_by_months", f"must be within the horizon (1 to {h} months)")
-    assumptions.check_against(portfolio)
-    book = group_loans(portfolio, assumptions)
-    check_work(assumptions, book.n_groups)
-    seed = _seed(assumptions)
-    ctx, _ = _context(
-        portfolio, reserve, transitions, assumptions, book, regimes(portfolio, assumptions), seed
-    )
-    p = assumptions.paths
-    block_seqs = np.random.SeedSequence(seed).spawn(3)[2].spawn(-(-p // BLOCK_PATHS))
-    keep = p * h <= CACHE_CELLS
-    blocks: list[tuple[IntArray, Any, _BlockFlows | None]] = []
-    lacking = np.zeros(p)
-    ever = np.zeros(p, dtype=bool)
-    before = np.zeros(p, dtype=bool)
-    for index, block_seq in enumerate(block_seqs):
-        paths = np.arange(index * BLOCK_PATHS, min(p, (index + 1) * BLOCK_PATHS), dtype=np.int64)
-        rng = np.random.default_rng(block_seq)
-        out = _book_phase(ctx, rng, paths)
-        state = copy.deepcopy(rng.bit_generator.state)
-        blocks.append((paths, state, copy.deepcopy(out) if keep else None))
-        run = _reserve_phase(ctx, rng, paths, out)
-        lacking[paths] = run.missing[:, month - 1 :].sum(axis=1)
-        ever[paths] = run.exhausted.any(axis=1)
-        before[paths] = run.exhausted[:, : month - 1].any(axis=1)
-
-    def book_flows(index: int) -> tuple[_BlockFlows, Any]:
-        paths, state, cached = blocks[index]
-        if cached is not None:
-            return copy.deepcopy(cached), state
-        rng = np.random.default_rng(block_seqs[index])
-        return _book_phase(ctx, rng, paths), state
-
-    evaluations = 0
-
-    def chance(amount_cents: int) -> float:
-        nonlocal evaluations
-        evaluations += 1
-        extra: FloatArray = np.zeros(h)
-        extra[month - 1] = float(amount_cents)
-        short = 0
-        for index in range(len(blocks)):
-            out, state = book_flows(index)
-            rng = np.random.default_rng()
-            rng.bit_generator.state = state
-            run = _reserve_phase(ctx, rng, blocks[index][0], out, extra)
-            short += int(run.exhausted.any(axis=1).sum())
-        if progress is not None:
-            progress(min(1.0, evaluations / 12))
-        return short / p
-
-    without, floor = float(ever.mean()), float(before.mean())
-    guess = float(np.quantile(lacking, 1.0 - target)) if p else 0.0
+    replay = GrantReplay(portfolio, reserve, transitions, assumptions, month)
+    without, floor = replay.without, replay.before_grant
+    guess = float(np.quantile(replay.lacking, 1.0 - target)) if replay.paths else 0.0
     step = max(MIN_STEP_CENTS, math.ceil(guess * 0.01 / MIN_STEP_CENTS) * MIN_STEP_CENTS)
 
+    def chance(amount_cents: int) -> float:
+        found = replay.chance(amount_cents)
+        if progress is not None:
+            progress(min(1.0, replay.evaluations / 10))
+        return found
+
     def answer(amount: int | None, probability: float | None) -> GrantNeeded:
-        return GrantNeeded(target, month, amount, probability, without, floor, step, evaluations)
+        return GrantNeeded(target, month, amount, probability, without, floor, step, replay.evaluations)
 
     if without <= target:
         return answer(0, without)
@@ -193,4 +216,4 @@ def grant_needed(
     return answer(hi * step, at_hi)
 
 
-__all__ = ["GrantNeeded", "grant_needed"]
+__all__ = ["GrantNeeded", "GrantReplay", "grant_needed"]
