@@ -12,6 +12,7 @@ from flask import Blueprint, Response, abort, render_template, request
 import reserve
 from loanapp.access import roles
 from loanapp.clock import business_date
+from loanapp.collections.forms import STATUS_NAMES as PROMISE_STATUS_NAMES
 from loanapp.funder.packet import claim_packet
 from loanapp.funder.register import CSV_COLUMNS, enrolment_register
 from loanapp.reserve_admin.months import BadMonth, parse_month
@@ -98,4 +99,5 @@ def packet(claim_id: int):  # type: ignore[no-untyped-def]
         claim_status_names=CLAIM_STATUS_NAMES,
         prepared_on=business_date(),
         collateral_names=COLLATERAL_NAMES,
+        promise_status_names=PROMISE_STATUS_NAMES,
     )

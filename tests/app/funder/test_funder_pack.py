@@ -13,6 +13,7 @@ import pytest
 from flask import Flask
 
 import reserve
+from loanapp.collections.operations import ContactInput, log_contact
 from loanapp.extensions import db
 from loanapp.funder.packet import claim_packet
 from loanapp.funder.register import CSV_COLUMNS, enrolment_register
@@ -27,6 +28,9 @@ def program(loan: Any, people: dict[str, Any], on_date: Any) -> dict[str, Any]:
     """Loan A (booked 2026-01-05) pays once, then stops, is charged off on 2026-06-05 (car sold) and its
     claim is paid; loan B is booked 2026-06-10."""
     pay(loan, "205.52", dt.date(2026, 2, 5), people["officer"])
+    on_date(dt.date(2026, 4, 20))
+    contact = ContactInput("call", "outbound", "left_message", "Voicemail about the March payment")
+    log_contact(loan.id, contact, actor=people["officer"], key="contact-1")
     on_date(dt.date(2026, 7, 6))
     entry = operations.charge_off(
         loan.id,
@@ -103,7 +107,9 @@ def test_the_claim_packet_has_the_history_a_claim_needs(program: dict[str, Any])
         reserve.TransactionKind.COMMITMENT,
         reserve.TransactionKind.CLAIM_PAYMENT,
     }
-    assert packet.contacts is None
+    assert [(c.on, c.channel, c.outcome) for c in packet.contacts] == [
+        (dt.date(2026, 4, 20), "Phone call", "Left a message")
+    ]
 
 
 def test_claim_packet_page(program: dict[str, Any], client, auth) -> None:  # type: ignore[no-untyped-def]
@@ -114,6 +120,7 @@ def test_claim_packet_page(program: dict[str, Any], client, auth) -> None:  # ty
     assert page.status_code == 200
     assert "Days past due over time" in text and "Repossessed and sold" in text and "$250.00" in text
     assert "Payment history" in text and "$205.52" in text
+    assert "Contact history" in text and "Voicemail about the March payment" in text
     assert client.get("/reserve/claims/999999/packet").status_code == 404
 
 
