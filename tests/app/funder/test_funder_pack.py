@@ -154,3 +154,24 @@ def test_an_invalid_month_gives_a_clear_message(client, auth, on_date: Any, mont
     assert response.status_code == 400
     assert message in response.get_data(as_text=True)
     assert client.get(f"/reserve/statement.csv?month={month}").status_code == 400
+
+
+def test_the_funder_pack_puts_the_months_documents_together_and_adds_up(
+    program: dict[str, Any], client, auth
+) -> None:  # type: ignore[no-untyped-def]
+    from loanapp.funder.pack import funder_pack
+
+    pack = funder_pack(2026, 7)
+    assert pack.adds_up
+    assert [item.claim.id for item in pack.claims] == [program["claim"].id]  # filed and paid in July
+    assert pack.outcomes.loans_made == 2 and pack.outcomes.reserve_used == program["claim"].paid
+    assert pack.grant is None  # no projection run yet
+    assert funder_pack(2026, 6).claims == ()
+    db.session.commit()
+    auth.login("staff")
+    text = client.get("/reserve/pack?month=2026-07").get_data(as_text=True)
+    assert "Did the car get the worker to the job?" in text and "adds up" in text
+    assert f"Claim {program['claim'].id} packet" in text and "No projection has been run yet." in text
+    assert text.count('<span class="badge badge-ok">foots</span>') == 3
+    bad = client.get("/reserve/pack?month=2026-7")
+    assert bad.status_code == 400 and "is not a month" in bad.get_data(as_text=True)
