@@ -145,6 +145,8 @@ class Defaults:
         "origination_rate": "8.99",
         "origination_term_months": 60,
         "grant_deposits_per_month": "0.00",
+        "grant_target_probability": "0.05",
+        "grant_by_months": 3,
         "parameter_draws": 20,
         "history_months": 0,
         "paths": 10000,
