@@ -22,6 +22,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     )
     app.json = ExactJSONProvider(app)
     config.load(app, test_config)
+    if app.config["TRUSTED_PROXY_HOPS"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = app.config["TRUSTED_PROXY_HOPS"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
     os.makedirs(app.instance_path, exist_ok=True)
     register_extensions(app)
     register_blueprints(app)
@@ -47,12 +52,21 @@ def register_extensions(app: Flask) -> None:
     login_manager.init_app(app)
     api.init_app(app)
 
-    from loanapp import models  # noqa: F401  (every table registered before anything queries)
+    from loanapp import (
+        models,  # noqa: F401  (every table registered before anything queries)
+        security,
+    )
     from loanapp.accounts.models import User
+
+    security.register_sessions(app)
 
     @login_manager.user_loader
     def load_user(user_id: str) -> User | None:
-        return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+        # A session issued before the user's last sign-out or password change no longer counts.
+        if not user_id.isdigit() or len(user_id) > 18:
+            return None
+        user = db.session.get(User, int(user_id))
+        return user if user is not None and security.session_is_current(user) else None
 
 
 def register_blueprints(app: Flask) -> None:

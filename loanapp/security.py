@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Response
+from typing import Any
+
+from flask import Response, current_app, session
 
 # No inline scripts or styles, nothing from another origin: the service runs inside a credit union's network.
 CONTENT_SECURITY_POLICY = (
@@ -11,12 +13,60 @@ CONTENT_SECURITY_POLICY = (
 )
 
 
+NO_STORE_TYPES = frozenset({"text/html", "application/json", "text/csv"})
+
+
 def add_headers(response: Response) -> Response:
     response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
     response.headers.setdefault("X-Frame-Options", "DENY")
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "same-origin")
     response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
-    if response.mimetype == "text/html":
+    if response.mimetype in NO_STORE_TYPES:
+        # Pages, JSON (personal data, money) and CSV exports stay out of shared and browser caches.
         response.headers.setdefault("Cache-Control", "no-store")
+    if current_app.config["ENV"] == "production":
+        response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
     return response
+
+
+# --- sessions that end ---------------------------------------------------------------------------------
+#
+# Sessions are signed cookies, so the server cannot delete one: a copied cookie would keep working until
+# it expires. Each user row carries ``session_generation``; a session records the generation it was
+# issued under, and a request whose session is behind the user's is treated as signed out. Signing out
+# and changing the password move the generation on, which ends every copy of every older cookie.
+
+SESSION_GENERATION_KEY = "_generation"
+#: What survives sign-out in the browser's session: only the visible language choice (no personal data).
+KEPT_ON_SIGN_OUT = ("lang",)
+
+
+def start_session(sender: Any, user: Any, **_: Any) -> None:
+    """Flask-Login's ``user_logged_in``: this browser's session is issued under the user's current
+    generation, whoever signs the user in (the sign-in page, the apply flow)."""
+    session[SESSION_GENERATION_KEY] = user.session_generation
+
+
+def register_sessions(app: Any) -> None:
+    from flask_login import user_logged_in
+
+    user_logged_in.connect(start_session, app)
+
+
+def session_is_current(user: Any) -> bool:
+    """True when this request's session was issued under the user's current generation."""
+    return bool(session.get(SESSION_GENERATION_KEY) == user.session_generation)
+
+
+def end_sessions(user: Any) -> None:
+    """Every session issued so far for ``user`` stops working (the caller commits)."""
+    user.session_generation = (user.session_generation or 0) + 1
+
+
+def clear_session() -> None:
+    """Forget everything this browser's session held (a saved draft's token, flashes, the user),
+    keeping only the language choice."""
+    kept = {key: session[key] for key in KEPT_ON_SIGN_OUT if key in session}
+    session.clear()
+    session.update(kept)

@@ -6,10 +6,17 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
+from loanapp import security
 from loanapp.access import public, signed_in
-from loanapp.accounts.forms import LoginForm
-from loanapp.accounts.operations import LoginThrottled, ThrottlePolicy, authenticate
-from loanapp.audit.trail import record
+from loanapp.accounts.forms import LoginForm, PasswordChangeForm
+from loanapp.accounts.operations import (
+    AccountError,
+    LoginThrottled,
+    ThrottlePolicy,
+    authenticate,
+    change_password,
+    sign_out,
+)
 from loanapp.extensions import db
 
 bp = Blueprint("accounts", __name__)
@@ -21,6 +28,10 @@ def throttle_policy() -> ThrottlePolicy:
         max_failures=cfg["LOGIN_MAX_FAILURES"],
         window_seconds=cfg["LOGIN_FAILURE_WINDOW_SECONDS"],
         max_failures_per_address=cfg["LOGIN_MAX_FAILURES_PER_ADDRESS"],
+        max_failures_per_account=cfg["LOGIN_MAX_FAILURES_PER_ACCOUNT"],
+        delay_seconds=cfg["LOGIN_DELAY_SECONDS"],
+        max_delay_seconds=cfg["LOGIN_MAX_DELAY_SECONDS"],
+        account_max_delay_seconds=cfg["LOGIN_ACCOUNT_MAX_DELAY_SECONDS"],
     )
 
 
@@ -67,8 +78,33 @@ def login():  # type: ignore[no-untyped-def]
 @bp.route("/logout", methods=["POST"])
 @signed_in
 def logout():  # type: ignore[no-untyped-def]
-    record("user.signed_out", "user", current_user.id, actor=current_user)
+    sign_out(current_user._get_current_object())
     db.session.commit()
     logout_user()
+    # Nothing of the last person stays in this browser: a saved draft's token, flashes, anything.
+    security.clear_session()
     flash(_("You are signed out."), "info")
     return redirect(url_for("home.index"))
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@signed_in
+def change_password_page():  # type: ignore[no-untyped-def]
+    form = PasswordChangeForm()
+    status = 200
+    if form.validate_on_submit():
+        user = current_user._get_current_object()
+        try:
+            change_password(user, form.current_password.data, form.new_password.data)
+        except AccountError as exc:
+            getattr(form, exc.field).errors.append(exc.message)
+            status = 422
+        else:
+            db.session.commit()
+            # This browser stays signed in under the new generation; every other session has ended.
+            security.start_session(None, user)
+            flash(_("Your password is changed. Other devices are signed out."), "success")
+            return redirect(url_for("home.landing"))
+    elif form.is_submitted():
+        status = 422
+    return render_template("accounts/password.html", form=form), status

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import io
 from typing import Any
@@ -14,6 +13,7 @@ import reserve
 from loanapp import charts
 from loanapp.access import roles
 from loanapp.clock import business_date
+from loanapp.exports import SafeWriter
 from loanapp.extensions import db
 from loanapp.formatting import money as show_money
 from loanapp.reserve_admin import actions
@@ -51,7 +51,11 @@ def _attempt(form: Any, run: Any) -> Any:
         result = run()
     except REFUSALS as exc:
         db.session.rollback()
-        form.form_errors.append(str(exc))
+        target = getattr(form, getattr(exc, "field", None) or "", None)
+        if target is not None and hasattr(target, "errors") and target.name != "idempotency_key":
+            target.errors = [*target.errors, str(exc)]
+        else:
+            form.form_errors.append(str(exc))
         form.refusal_status = status_for(exc)
         return None
     db.session.commit()
@@ -177,7 +181,7 @@ def journal():  # type: ignore[no-untyped-def]
 def journal_csv():  # type: ignore[no-untyped-def]
     filters = _journal_args()
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = SafeWriter(out)
     writer.writerow(
         [
             "transaction_id",
@@ -303,9 +307,7 @@ def file_claim():  # type: ignore[no-untyped-def]
                     current_user,
                     form.idempotency_key.data,
                     form.loan_id.data,
-                    form.charged_off_on.data,
-                    form.balance_at_charge_off.data,
-                    form.allowed_costs.data,
+                    form.cost_items(),
                     form.collateral_proceeds.data,
                     business_date(),
                     form.memo.data or "",
@@ -450,7 +452,7 @@ def statement_csv():  # type: ignore[no-untyped-def]
     year, month = _statement_month()
     result = reserve.monthly_statement(db.session, year, month)
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = SafeWriter(out)
     writer.writerow(["line", "amount"])
     for label, attr in STATEMENT_LINES:
         writer.writerow([label, f"{getattr(result, attr):.2f}"])

@@ -11,7 +11,6 @@ credits received by that date.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import io
 from collections.abc import Callable
@@ -23,6 +22,7 @@ import numpy as np
 import numpy.typing as npt
 from sqlalchemy import delete, insert, select, text
 
+from loanapp.exports import SafeWriter
 from loanapp.extensions import db
 from loanapp.programs.models import Employer, TrainingProgram
 from loanapp.servicing import aging, bulk
@@ -199,7 +199,7 @@ def delinquency_report(
 
 def report_csv(report: DelinquencyReport) -> str:
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = SafeWriter(out)
     writer.writerow(
         ["as_of", "section", "group", "loans", "principal_balance", "percent_of_loans", "percent_of_balance"]
     )
