@@ -33,30 +33,12 @@ def add_headers(response: Response) -> Response:
 # --- sessions that end ---------------------------------------------------------------------------------
 #
 # Sessions are signed cookies, so the server cannot delete one: a copied cookie would keep working until
-# it expires. Each user row carries ``session_generation``; a session records the generation it was
-# issued under, and a request whose session is behind the user's is treated as signed out. Signing out
-# and changing the password move the generation on, which ends every copy of every older cookie.
+# it expires. The session names the user as "id:generation" (``User.get_id``) and the user loader
+# accepts it only while the user's ``session_generation`` is still that. Signing out, changing or
+# resetting the password move the generation on, which ends every copy of every older cookie.
 
-SESSION_GENERATION_KEY = "_generation"
 #: What survives sign-out in the browser's session: only the visible language choice (no personal data).
 KEPT_ON_SIGN_OUT = ("lang",)
-
-
-def start_session(sender: Any, user: Any, **_: Any) -> None:
-    """Flask-Login's ``user_logged_in``: this browser's session is issued under the user's current
-    generation, whoever signs the user in (the sign-in page, the apply flow)."""
-    session[SESSION_GENERATION_KEY] = user.session_generation
-
-
-def register_sessions(app: Any) -> None:
-    from flask_login import user_logged_in
-
-    user_logged_in.connect(start_session, app)
-
-
-def session_is_current(user: Any) -> bool:
-    """True when this request's session was issued under the user's current generation."""
-    return bool(session.get(SESSION_GENERATION_KEY) == user.session_generation)
 
 
 def end_sessions(user: Any) -> None:

@@ -8,6 +8,7 @@ they never commit). Reads: ``reserve.queries``. Reconciliation: ``reserve.check`
 from reserve.check import Problem, verify
 from reserve.claims import approve_claim, file_claim, get_claim, list_claims, reject_claim
 from reserve.domain import (
+    MOVEMENTS,
     AccountKind,
     ChargeOffRecord,
     Claim,
@@ -25,6 +26,8 @@ from reserve.domain import (
     PostingLimits,
     ReservePolicy,
     ReservePosition,
+    StatementBlock,
+    StatementLine,
     Transaction,
     TransactionKind,
 )
@@ -81,6 +84,7 @@ __all__ = [
     "InvalidDate",
     "NotChargedOff",
     "PostingLimits",
+    "MOVEMENTS",
     "AccountKind",
     "AlreadyReversed",
     "Claim",
@@ -114,6 +118,8 @@ __all__ = [
     "ReserveError",
     "ReservePolicy",
     "ReservePosition",
+    "StatementBlock",
+    "StatementLine",
     "ReversalNotAllowed",
     "SameActor",
     "Transaction",

@@ -25,11 +25,14 @@ class User(UserMixin, db.Model):  # type: ignore[name-defined,misc]
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     locale: Mapped[str | None] = mapped_column(String(5))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    # Moved on by sign-out and password change: sessions issued under an older one stop working
-    # (loanapp.security).
+    # Part of the session's user id: raising it (a password reset or change, a sign-out) signs out
+    # every session of the user, copies of the cookie included.
     session_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     tokens: Mapped[list[ApiToken]] = relationship(back_populates="user")
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_generation or 0}"
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses sessions of disabled users

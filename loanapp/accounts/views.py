@@ -102,7 +102,7 @@ def change_password_page():  # type: ignore[no-untyped-def]
         else:
             db.session.commit()
             # This browser stays signed in under the new generation; every other session has ended.
-            security.start_session(None, user)
+            login_user(user)
             flash(_("Your password is changed. Other devices are signed out."), "success")
             return redirect(url_for("home.landing"))
     elif form.is_submitted():

@@ -1,8 +1,6 @@
 """hardening: itemised claim costs, session generations, token expiry, append-only payments and audit
 
 - reserve_claim.cost_items: the allowed costs one by one (JSON), summing to allowed_costs.
-- users.session_generation: bumped on sign-out and password change; a session cookie carries the
-  generation it was issued under and dies when it is behind.
 - api_tokens.expires_at: tokens end.
 - PostgreSQL: payments, payment allocations and audit events refuse UPDATE/DELETE/TRUNCATE like the
   reserve tables (corrections are reversals).
@@ -25,14 +23,11 @@ depends_on = None
 
 def upgrade():
     op.add_column("reserve_claim", sa.Column("cost_items", sa.Text(), server_default="[]", nullable=False))
-    op.add_column("users", sa.Column("session_generation", sa.Integer(), server_default="0", nullable=False))
     op.add_column("api_tokens", sa.Column("expires_at", sa.DateTime(timezone=True), nullable=True))
 
 
 def downgrade():
     with op.batch_alter_table("api_tokens") as batch:
         batch.drop_column("expires_at")
-    with op.batch_alter_table("users") as batch:
-        batch.drop_column("session_generation")
     with op.batch_alter_table("reserve_claim") as batch:
         batch.drop_column("cost_items")

@@ -129,17 +129,18 @@ def test_blank_short_and_common_passwords_are_refused(app: Flask) -> None:
         check_new_password("maple-lantern-orbit-7", email="a@b.org")
 
 
-def test_the_admin_page_refuses_a_guessable_password(app: Flask, auth, client) -> None:  # type: ignore[no-untyped-def]
-    auth.login("admin")
-    response = client.post(
-        "/admin/users",
-        data={
-            "full_name": "New Officer",
-            "email": "new@coopfed.org",
-            "role": "officer",
-            "password": "password12",
-        },
-    )
-    assert response.status_code == 422
-    with app.app_context():
+def test_account_creation_and_password_reset_refuse_a_guessable_password(app: Flask, users) -> None:  # type: ignore[no-untyped-def]
+    from loanapp.accounts.operations import create_user, set_password
+
+    with app.test_request_context():
+        for call in (
+            lambda: create_user("new@coopfed.org", "password12", "officer", "New Officer"),
+            lambda: set_password(db.session.get(User, users["worker"]), " " * 10, actor=None, reason="reset"),
+        ):
+            try:
+                call()
+            except AccountError as refused:
+                assert refused.field == "password"
+            else:
+                raise AssertionError("a guessable password was accepted")
         assert db.session.scalar(select(User).where(User.email == "new@coopfed.org")) is None
