@@ -175,6 +175,15 @@ class Defaults:
     PROJECTION_INLINE_MAX_WORK = 400_000
     # "thread": the web process runs queued projections; "off": only the scheduler's sweep does.
     PROJECTION_WORKER = "thread"
+    # Ceilings of one run, estimated before it starts from every input that scales it (paths, months,
+    # roll-rate draws, the book's loan classes, scenarios; risk.projection.model.estimate_cost):
+    # beyond them the request is refused with 422. A web process runs one projection at a time;
+    # requests estimated above PROJECTION_INLINE_MAX_BYTES are queued, and one user has at most
+    # PROJECTION_MAX_QUEUED_PER_USER runs waiting or running.
+    PROJECTION_MAX_MEMORY_BYTES = 1536 * 2**20
+    PROJECTION_MAX_SECONDS = 15 * 60
+    PROJECTION_INLINE_MAX_BYTES = 256 * 2**20
+    PROJECTION_MAX_QUEUED_PER_USER = 3
 
     # Notices to workers (loanapp.notices). "outbox": development; messages stay in the outbox viewer
     # (/admin/outbox) and the log. "live": the sender job delivers by SMTP and the SMS provider.
