@@ -91,10 +91,14 @@ def seed_demo_command() -> None:
 
 
 def register(app: Flask) -> None:
+    from flask_migrate.cli import db as db_group
+
+    from loanapp.dbroles import roles_command
     from loanapp.jobs.commands import run_job_command, scheduler_command
     from loanapp.reserve_admin.commands import reserve_check_command
     from loanapp.servicing.commands import import_payments_command
 
+    db_group.add_command(roles_command)
     for command in (
         reserve_check_command,
         create_user_command,

@@ -143,6 +143,7 @@ class Defaults:
     # Scheduled jobs (``flask --app loanapp scheduler``): cron expressions in JOBS_TIMEZONE.
     JOBS: dict[str, str] = {
         "aging": "0 2 * * *",
+        "reserve_check": "45 2 * * *",
         "delinquency_snapshot": "0 3 1 * *",
         "projection_snapshot": "0 4 1 * *",
         "check_ins": "30 2 * * *",

@@ -24,6 +24,7 @@ JOB_MODULES = (
     "loanapp.projections.jobs",
     "loanapp.notices.jobs",
     "loanapp.outcomes.jobs",
+    "loanapp.reserve_admin.jobs",
 )
 
 
@@ -39,16 +40,19 @@ class Job:
     name: str
     description: str
     run: Callable[[JobContext], dict[str, Any]]
+    repeatable: bool = False  # may run again for a business date it already succeeded on
 
 
 _JOBS: dict[str, Job] = {}
 
 
-def job(name: str, description: str) -> Callable[[Callable[[JobContext], dict[str, Any]]], Any]:
+def job(
+    name: str, description: str, *, repeatable: bool = False
+) -> Callable[[Callable[[JobContext], dict[str, Any]]], Any]:
     def register(run: Callable[[JobContext], dict[str, Any]]) -> Callable[[JobContext], dict[str, Any]]:
         if name in _JOBS and _JOBS[name].run is not run:
             raise ValueError(f"job {name!r} is registered twice")
-        _JOBS[name] = Job(name, description, run)
+        _JOBS[name] = Job(name, description, run, repeatable)
         return run
 
     return register

@@ -92,7 +92,20 @@ def dashboard():  # type: ignore[no-untyped-def]
         as_of=as_of,
         closed_through=reserve.closed_through(db.session),
         policy=reserve_policy(current_app.config),
+        failed_check=_last_failed_check(),
     )
+
+
+def _last_failed_check() -> Any:
+    """The nightly reserve check's latest run when it failed (None when it passed or never ran)."""
+    from sqlalchemy import select
+
+    from loanapp.jobs.models import JobRun
+
+    last = db.session.scalar(
+        select(JobRun).where(JobRun.job == "reserve_check").order_by(JobRun.business_date.desc()).limit(1)
+    )
+    return last if last is not None and last.status == "failed" else None
 
 
 @bp.route("/deposits", methods=["GET"])
