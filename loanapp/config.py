@@ -48,6 +48,10 @@ class Defaults:
     LOGIN_MAX_DELAY_SECONDS = 15 * 60
     LOGIN_ACCOUNT_MAX_DELAY_SECONDS = 60
 
+    # Bearer tokens of the API expire (create-token --days, the tokens page); revoked at any time.
+    API_TOKEN_DAYS = 90
+    API_TOKEN_MAX_DAYS = 366
+
     # JSON API and its OpenAPI document (flask-smorest).
     API_TITLE = "Car Buyer Program API"
     API_VERSION = "v1"

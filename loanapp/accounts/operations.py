@@ -196,32 +196,76 @@ def _token_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def issue_token(user: User, label: str = "", *, actor: User | None = None) -> str:
-    """Create a bearer token and return it; only its hash is kept, so this is the only time it is seen."""
+def issue_token(user: User, label: str = "", *, actor: User | None = None, days: int | None = None) -> str:
+    """Create a bearer token and return it; only its hash is kept, so this is the only time it is seen.
+
+    It expires after ``days`` (default ``API_TOKEN_DAYS``); at most ``API_TOKEN_MAX_DAYS``."""
+    limit = int(current_app.config["API_TOKEN_MAX_DAYS"])
+    days = int(current_app.config["API_TOKEN_DAYS"]) if days is None else days
+    if not 1 <= days <= limit:
+        raise AccountError("days", f"A token lasts from 1 to {limit} days.")
+    if len(label) > 100:
+        raise AccountError("label", "At most 100 characters.")
     token = "cbp_" + secrets.token_urlsafe(32)
-    row = ApiToken(user=user, token_hash=_token_digest(token), prefix=token[:12], label=label)
+    row = ApiToken(
+        user=user,
+        token_hash=_token_digest(token),
+        prefix=token[:12],
+        label=label.strip(),
+        expires_at=utcnow() + timedelta(days=days),
+    )
     db.session.add(row)
     db.session.flush()
     record(
-        "api_token.issued", "user", user.id, actor=actor, details={"token_id": row.id, "prefix": row.prefix}
+        "api_token.issued",
+        "user",
+        user.id,
+        actor=actor,
+        details={"token_id": row.id, "prefix": row.prefix, "expires_at": row.expires_at.isoformat()},
     )
     return token
 
 
 def user_for_token(token: str) -> User | None:
+    """The token's user while the token is neither revoked nor expired (tokens from before expiry
+    existed have none: they last until revoked)."""
+    if len(token) > 200:
+        return None
     row = db.session.scalar(
         select(ApiToken).where(ApiToken.token_hash == _token_digest(token), ApiToken.revoked_at.is_(None))
     )
     if row is None or not row.user.active:
         return None
+    if row.expires_at is not None and _aware(row.expires_at) <= utcnow():
+        return None
     return row.user
 
 
-def revoke_token(token_id: int, *, actor: User | None) -> None:
+def tokens_of(user: User) -> list[ApiToken]:
+    """The user's tokens, newest first (revoked and expired ones too, so the list tells their story)."""
+    return list(
+        db.session.scalars(select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.id.desc()))
+    )
+
+
+def token_state(row: ApiToken) -> str:
+    if row.revoked_at is not None:
+        return "revoked"
+    if row.expires_at is not None and _aware(row.expires_at) <= utcnow():
+        return "expired"
+    return "active"
+
+
+def revoke_token(token_id: int, *, actor: User | None, owner: User | None = None) -> bool:
+    """Revoke a token (of ``owner`` when given: a person revokes only their own). True when it was live."""
     row = db.session.get(ApiToken, token_id)
-    if row is not None and row.revoked_at is None:
-        row.revoked_at = utcnow()
-        record("api_token.revoked", "user", row.user_id, actor=actor, details={"token_id": token_id})
+    if row is None or (owner is not None and row.user_id != owner.id):
+        raise AccountError("token", "No such token.")
+    if row.revoked_at is not None:
+        return False
+    row.revoked_at = utcnow()
+    record("api_token.revoked", "user", row.user_id, actor=actor, details={"token_id": token_id})
+    return True
 
 
 def set_language(user: User, code: str, *, actor: User | None) -> None:

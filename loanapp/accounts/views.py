@@ -2,20 +2,24 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
 from loanapp import security
-from loanapp.access import public, signed_in
-from loanapp.accounts.forms import LoginForm, PasswordChangeForm
+from loanapp.access import STAFF_ROLES, public, roles, signed_in
+from loanapp.accounts.forms import ConfirmForm, LoginForm, PasswordChangeForm, TokenForm
 from loanapp.accounts.operations import (
     AccountError,
     LoginThrottled,
     ThrottlePolicy,
     authenticate,
     change_password,
+    issue_token,
+    revoke_token,
     sign_out,
+    token_state,
+    tokens_of,
 )
 from loanapp.extensions import db
 
@@ -108,3 +112,43 @@ def change_password_page():  # type: ignore[no-untyped-def]
     elif form.is_submitted():
         status = 422
     return render_template("accounts/password.html", form=form), status
+
+
+# --- API tokens: each person sees, creates and revokes their own -------------------------------------
+
+
+@bp.route("/account/tokens", methods=["GET", "POST"])
+@roles(*STAFF_ROLES)
+def tokens():  # type: ignore[no-untyped-def]
+    form = TokenForm()
+    status, new_token = 200, None
+    user = current_user._get_current_object()
+    if form.validate_on_submit():
+        try:
+            new_token = issue_token(user, form.label.data or "", actor=user, days=form.days.data)
+        except AccountError as exc:
+            getattr(form, exc.field).errors.append(exc.message)
+            status = 422
+        else:
+            db.session.commit()
+            form = TokenForm(formdata=None)
+    elif form.is_submitted():
+        status = 422
+    rows = [(row, token_state(row)) for row in tokens_of(user)]
+    return render_template("accounts/tokens.html", form=form, rows=rows, new_token=new_token), status
+
+
+@bp.route("/account/tokens/<int:token_id>/revoke", methods=["GET", "POST"])
+@roles(*STAFF_ROLES)
+def revoke(token_id: int):  # type: ignore[no-untyped-def]
+    user = current_user._get_current_object()
+    row = next((r for r in tokens_of(user) if r.id == token_id), None)
+    if row is None:
+        abort(404)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        revoke_token(token_id, actor=user, owner=user)
+        db.session.commit()
+        flash(f"The token {row.prefix}… is revoked: calls with it are refused from now on.", "success")
+        return redirect(url_for("accounts.tokens"))
+    return render_template("accounts/revoke_token.html", row=row, form=form)
