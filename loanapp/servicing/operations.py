@@ -750,6 +750,7 @@ def _reverse_release(loan: Loan, actor_id: int, today: dt.date) -> int | None:
         transaction_id=release_id,
         effective_date=today,
         reason=f"Loan {loan.id} owes again: its payoff was reversed",
+        follows_loan=True,  # the loan's own change: its payoff payment was reversed
     )
     return reversal.id
 
@@ -904,20 +905,25 @@ def charge_off(loan_id: int, data: ChargeOffInput, *, actor: Any) -> ChargeOff:
                 ]
             }
         )
+    costs = (
+        [reserve.CostItem(reserve.CostKind.OTHER, data.allowed_costs, "collection costs at charge-off")]
+        if data.allowed_costs > 0
+        else []
+    )
     try:
         claim = reserve_actions.file_claim(
             actor,
             f"charge-off-loan-{loan.id}",
             loan.id,
-            today,
-            balance,
-            data.allowed_costs,
+            costs,
             data.collateral_proceeds,
             today,
             data.memo or f"Loan {loan.id} charged off at {position.standing.days_past_due} days past due",
+            charge_off=reserve.ChargeOffRecord(loan.id, today, balance),
         )
     except reserve.ReserveError as exc:
-        raise InvalidInput({"_schema": [str(exc)]}, str(exc)) from exc
+        field = exc.field if exc.field in ("allowed_costs", "collateral_proceeds") else "_schema"
+        raise InvalidInput({field: [str(exc)]}, str(exc)) from exc
     entry = ChargeOff(
         loan_id=loan.id,
         charged_off_on=today,

@@ -741,7 +741,7 @@ def simulate(
         raise ProjectionError("progress", "must be a function of the fraction done, or None")
     assumptions.check_against(portfolio)
     book = group_loans(portfolio, assumptions)
-    check_work(assumptions, book.n_groups)
+    check_work(assumptions, book.n_groups, book.class_state.shape[0])
     reg = regimes(portfolio, assumptions)
     seed = _seed(assumptions)
     ctx, n_draws = _context(portfolio, reserve, transitions, assumptions, book, reg, seed)
