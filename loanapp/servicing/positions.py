@@ -31,7 +31,7 @@ from loanapp.servicing import aging, bulk, queries
 from loanapp.servicing.models import ChargeOff, DelinquencySnapshot, LoanServicing, MonthEndPosition
 from loanapp.servicing.policy import ServicingPolicy
 from risk import delinquency
-from risk.money import money
+from risk.money import money, to_cents
 
 IntArray = npt.NDArray[np.int64]
 
@@ -229,18 +229,25 @@ def refresh_loan_month_ends(
     session.execute(
         delete(MonthEndPosition).where(MonthEndPosition.loan_id == loan.id, MonthEndPosition.as_of.in_(dates))
     )
+    # ``delinquency.standing`` for every date at once: cumulative scheduled cents, paid count, oldest due.
+    cumulative = np.cumsum([to_cents(inst.amount) for inst in schedule]).astype(np.int64)
+    due = np.array([inst.due_date.toordinal() for inst in schedule], dtype=np.int64)
+    tolerance = to_cents(policy.tolerance)
     rows = []
     for day in dates:
         if not _live_on(loan, row, day, charged_off_on):
             continue
         position = queries.position_on(credits, loan.principal, day)
+        credited, balance = to_cents(position.credited), to_cents(position.balance)
+        paid = int(np.searchsorted(cumulative, credited + tolerance, side="right"))
+        if paid == len(cumulative) and balance > tolerance:
+            paid -= 1
+        days = 0 if balance <= 0 or paid >= len(cumulative) else max(0, day.toordinal() - int(due[paid]))
         rows.append(
             {
                 "loan_id": loan.id,
                 "as_of": day,
-                "days_past_due": delinquency.days_past_due(
-                    day, schedule, position.credited, tolerance=policy.tolerance, balance=position.balance
-                ),
+                "days_past_due": days,
                 "credited": money(position.credited),
                 "principal_balance": money(position.balance),
             }
