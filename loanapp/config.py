@@ -183,6 +183,8 @@ class Defaults:
     # Requests up to this many paths x months x scenarios are answered at once; bigger ones are
     # queued (202 and a run id) and run by a worker thread of the web process or the scheduler.
     PROJECTION_INLINE_MAX_WORK = 400_000
+    # Paths of the monthly snapshot (None: the assumptions' own); the demo takes its snapshots with fewer.
+    PROJECTION_SNAPSHOT_PATHS: int | None = None
     # "thread": the web process runs queued projections; "off": only the scheduler's sweep does.
     PROJECTION_WORKER = "thread"
     # Ceilings of one run, estimated before it starts from every input that scales it (paths, months,
