@@ -57,6 +57,7 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from loanapp.accounts.admin import bp as admin_bp
+    from loanapp.accounts.tokens import bp as tokens_bp
     from loanapp.accounts.views import bp as accounts_bp
     from loanapp.api.docs import bp as api_docs_bp
     from loanapp.api.views import blp as api_me_blp
@@ -81,6 +82,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(home_bp)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(admin_bp)
+    app.register_blueprint(tokens_bp)
     app.register_blueprint(api_docs_bp)
     app.register_blueprint(quotes_bp)
     app.register_blueprint(reserve_bp)

@@ -30,6 +30,8 @@ class Defaults:
     LANGUAGES = ["en", "es"]
     BABEL_DEFAULT_TIMEZONE = "America/New_York"
     TIMEZONE = "America/New_York"
+    # Shown to workers on every page (the footer) and in the decline's next steps.
+    CREDIT_UNION_PHONE = "315-476-5290"
 
     # Login throttling (stored in the database so every web process sees the same count).
     LOGIN_MAX_FAILURES = 5
