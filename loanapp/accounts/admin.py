@@ -3,13 +3,14 @@ account's role, and disable or enable any account after a confirmation page. Wor
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import func, or_, select
-from wtforms import EmailField, HiddenField, PasswordField, SelectField, StringField
+from wtforms import EmailField, HiddenField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length
 
@@ -17,6 +18,7 @@ from loanapp.access import ROLES, roles
 from loanapp.accounts.models import User
 from loanapp.accounts.operations import AccountError, create_user, set_active, set_role
 from loanapp.extensions import db
+from loanapp.recovery.operations import send_link
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -33,7 +35,6 @@ class NewUserForm(FlaskForm):
     full_name = StringField("Full name", validators=[DataRequired(), Length(max=200)])
     email = EmailField("Email", validators=[DataRequired(), Email(), Length(max=254)])
     role = SelectField("Role", choices=STAFF_ROLE_CHOICES)
-    password = PasswordField("Temporary password", validators=[DataRequired(), Length(min=10, max=200)])
 
 
 class EmptyForm(FlaskForm):
@@ -83,15 +84,24 @@ def users():  # type: ignore[no-untyped-def]
     status = 200
     if form.validate_on_submit():
         try:
+            # Nobody knows this password: the person chooses their own through the emailed link.
             user = create_user(
-                form.email.data, form.password.data, form.role.data, form.full_name.data, actor=current_user
+                form.email.data,
+                secrets.token_urlsafe(32),
+                form.role.data,
+                form.full_name.data,
+                actor=current_user,
             )
         except AccountError as exc:
             getattr(form, exc.field).errors.append(exc.message)
             status = 422
         else:
+            send_link(user, actor=current_user, purpose="welcome")
             db.session.commit()
-            flash(f"Created {user.email} ({ROLE_NAMES[user.role]}).", "success")
+            flash(
+                f"Created {user.email} ({ROLE_NAMES[user.role]}); a link to choose a password is on its way.",
+                "success",
+            )
             return redirect(url_for("admin.users"))
     elif form.is_submitted():
         status = 422
@@ -109,6 +119,7 @@ def users():  # type: ignore[no-untyped-def]
         page_url=page_url,
         role_names=ROLE_NAMES,
         role_form=RoleForm,
+        toggle=EmptyForm(),
     ), status
 
 

@@ -21,6 +21,7 @@ from loanapp.clock import business_date
 from loanapp.extensions import db
 from loanapp.formatting import money as show_money
 from loanapp.loans.models import Loan
+from loanapp.outcomes.worker import check_in_link
 from loanapp.servicing import queries
 from loanapp.servicing.policy import current_policy
 from risk.amortization import Installment
@@ -127,4 +128,5 @@ def loan(loan_id: int):  # type: ignore[no-untyped-def]
         quote=quote,
         quote_error=quote_error,
         payoff_date=raw,
+        check_in_url=check_in_link(loan.id, today),
     ), status

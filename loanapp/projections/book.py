@@ -23,7 +23,7 @@ import reserve
 from loanapp.extensions import db
 from loanapp.programs.models import Employer
 from loanapp.reserve_admin.policy import reserve_policy
-from loanapp.servicing import aging, bulk
+from loanapp.servicing import aging, bulk, positions
 from loanapp.servicing.policy import current_policy
 from risk import delinquency
 from risk.money import to_cents
@@ -119,7 +119,7 @@ def remaining_terms(balance_cents: IntArray, payment_cents: IntArray, rate_bp: I
 
 
 def _book(as_of: dt.date) -> tuple[Portfolio, tuple[int | None, ...]]:
-    live = aging.compute(as_of, which=aging.LIVE)
+    live = positions.positions_on(as_of)
     keep = live.balance_cents > 0
     loan_ids = live.loan_ids[keep]
     balance = live.balance_cents[keep]
@@ -137,7 +137,8 @@ def _book(as_of: dt.date) -> tuple[Portfolio, tuple[int | None, ...]]:
     where = np.searchsorted(term_ids, loan_ids)
     rate_bp, payment = rate_bp[where], payment[where]
 
-    distinct = sorted(set(employer_ids.tolist()))
+    distinct_ids = np.unique(employer_ids)
+    distinct = distinct_ids.tolist()
     named: dict[int, str] = {
         row.id: row.name
         for row in db.session.execute(
@@ -145,11 +146,18 @@ def _book(as_of: dt.date) -> tuple[Portfolio, tuple[int | None, ...]]:
         )
     }
     ordered = sorted(distinct, key=lambda i: (named.get(i, NO_EMPLOYER), i))
-    index = {employer_id: position for position, employer_id in enumerate(ordered)}
-    employer = np.array([index[i] for i in employer_ids.tolist()], dtype=np.int64)
+    rank = np.empty(len(ordered), dtype=np.int64)
+    rank[np.searchsorted(distinct_ids, ordered)] = np.arange(len(ordered))
+    employer = rank[np.searchsorted(distinct_ids, employer_ids)]
 
     committed = reserve.commitment_balances(db.session, as_of)
-    commitment = np.array([committed.get(i, 0) for i in loan_ids.tolist()], dtype=np.int64)
+    commitment = np.zeros(len(loan_ids), dtype=np.int64)
+    if committed:
+        held_ids = np.fromiter(committed.keys(), dtype=np.int64, count=len(committed))
+        held = np.fromiter(committed.values(), dtype=np.int64, count=len(committed))
+        at = np.minimum(np.searchsorted(loan_ids, held_ids), max(len(loan_ids) - 1, 0))
+        mine = (loan_ids[at] == held_ids) if len(loan_ids) else np.zeros(len(held_ids), dtype=bool)
+        commitment[at[mine]] = held[mine]
 
     portfolio = Portfolio(
         loan_id=loan_ids,
@@ -168,8 +176,8 @@ def _book(as_of: dt.date) -> tuple[Portfolio, tuple[int | None, ...]]:
 def portfolio_as_of(as_of: dt.date) -> Portfolio:
     """The loans live on ``as_of`` (booked, not yet paid off or charged off) that still owe principal.
 
-    Days past due and balance come from the payments received by then (``aging.compute``), so a past
-    date gives the book as it stood. State is ``min(days past due // 30, 4)``; employers are indexed
+    Days past due and balance come from the payments received by then (``positions.positions_on``:
+    stored where they are, else computed), so a past date gives the book as it stood. State is ``min(days past due // 30, 4)``; employers are indexed
     in name order, loans with none sharing "No employer on file".
     """
     return _book(as_of)[0]

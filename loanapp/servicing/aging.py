@@ -70,6 +70,11 @@ def _selection(as_of: dt.date, which: str) -> str:
     )
 
 
+def live_selection(as_of: dt.date) -> str:
+    """SQL condition on ``l`` (loans) and ``s`` (their servicing rows, left-joined): live on ``as_of``."""
+    return _selection(as_of, LIVE)
+
+
 def _as_of_value(column: str, fallback: str, as_of: dt.date) -> str:
     """A loan's cumulative ``column`` from the last allocation received by ``as_of``: the stored state
     when the loan has no later payment (the nightly case), else a lookup of that allocation."""

@@ -1,7 +1,7 @@
 """Moving whole columns between the database and numpy, for the set-based nightly work.
 
-PostgreSQL: ``COPY ... TO STDOUT (FORMAT binary)`` read straight into a numpy structured array (no
-Python object per value), and ``COPY ... FROM STDIN`` into a temporary table. SQLite (development,
+PostgreSQL: each column aggregated into one array on the server and its binary form read straight into
+numpy (no Python object or call per value), and ``COPY ... FROM STDIN`` into a temporary table. SQLite (development,
 tests): plain fetches and executemany. Queries here are trusted text built by this package: values
 are formatted in only as integers and ISO dates.
 """
@@ -56,26 +56,51 @@ def fetch_columns(session: Session, sql: str, kinds: Sequence[Kind]) -> list[npt
 
 
 def _fetch_postgres(session: Session, sql: str, kinds: Sequence[Kind]) -> list[npt.NDArray[np.int64]]:
+    """One row back, whatever the size: each column aggregated into one array on the server
+    (``array_agg`` over the ordered query keeps its order) and that array's binary form read by
+    numpy in one step. COPY would hand the rows over one by one, a Python call per row, which
+    at millions of rows (a book's installments) cost seconds."""
+    names = [f"c{index}" for index in range(len(kinds))]
+    aggregated = (
+        "SELECT "
+        + ", ".join(f"array_agg({name})" for name in names)
+        + f" FROM ({sql}) AS q({', '.join(names)})"
+    )
     raw = session.connection().connection.driver_connection
     buffer = io.BytesIO()
-    with raw.cursor() as cursor, cursor.copy(f"COPY ({sql}) TO STDOUT (FORMAT binary)") as copy:  # type: ignore[union-attr]
+    with raw.cursor() as cursor, cursor.copy(f"COPY ({aggregated}) TO STDOUT (FORMAT binary)") as copy:  # type: ignore[union-attr]
         for chunk in copy:
             buffer.write(chunk)
-    data = buffer.getvalue()
-    fields: list[tuple[str, str]] = [("count", ">i2")]
-    for index, kind in enumerate(kinds):
-        fields.append((f"len{index}", ">i4"))
-        fields.append((f"c{index}", ">i4" if kind == "date" else ">i8"))
-    record = np.dtype(fields)
-    body = data[_COPY_HEADER : len(data) - 2]  # header, then the trailer (-1 as int16)
-    if len(body) % record.itemsize:
-        raise ValueError("unexpected COPY layout: NULLs or a column of another width in the result")
-    rows = np.frombuffer(body, dtype=record)
+    data = memoryview(buffer.getvalue())
+    offset = _COPY_HEADER + 2  # the header, then the one row's field count
     columns = []
-    for index, kind in enumerate(kinds):
-        values = rows[f"c{index}"].astype(np.int64)
-        columns.append(values + _PG_EPOCH if kind == "date" else values)
+    for kind in kinds:
+        length = int.from_bytes(data[offset : offset + 4], "big", signed=True)
+        offset += 4
+        if length < 0:  # array_agg of no rows is NULL
+            columns.append(np.zeros(0, dtype=np.int64))
+            continue
+        columns.append(_array_values(data[offset : offset + length], kind))
+        offset += length
     return columns
+
+
+def _array_values(field: memoryview, kind: Kind) -> npt.NDArray[np.int64]:
+    """The values of a one-dimensional array in PostgreSQL's binary form (``array_send``): a header
+    (dimensions, null flag, element type, then size and lower bound per dimension), then each
+    element as its length and its bytes."""
+    dimensions, has_nulls = int.from_bytes(field[0:4], "big"), int.from_bytes(field[4:8], "big")
+    if dimensions == 0:
+        return np.zeros(0, dtype=np.int64)
+    if dimensions != 1 or has_nulls:
+        raise ValueError("unexpected array layout: NULLs in the result or more than one dimension")
+    size = int.from_bytes(field[12:16], "big")
+    width = 4 if kind == "date" else 8
+    elements = np.frombuffer(field[20:], dtype=np.dtype([("len", ">i4"), ("v", f">i{width}")]), count=size)
+    if size and (elements["len"] != width).any():
+        raise ValueError("unexpected array layout: a column of another width in the result")
+    values = elements["v"].astype(np.int64)
+    return values + _PG_EPOCH if kind == "date" else values
 
 
 def load_temp_table(

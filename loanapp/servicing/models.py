@@ -259,3 +259,25 @@ class DelinquencySnapshot(db.Model):  # type: ignore[name-defined,misc]
     bucket: Mapped[str] = mapped_column(String(20))
     loan_count: Mapped[int] = mapped_column(Integer)
     principal_balance: Mapped[Decimal]
+
+
+class MonthEndPosition(db.Model):  # type: ignore[name-defined,misc]
+    """Each live loan's days past due, credits and principal on a month end (derived data).
+
+    Written by the month-end delinquency snapshot for every loan live that day, and rewritten for a
+    loan by the transaction of any payment change dated on or before it (``operations.replay``), so
+    the delinquency report of a past month end reads one row per loan instead of replaying credits.
+    """
+
+    __tablename__ = "loan_month_end_positions"
+    __table_args__ = (
+        CheckConstraint("days_past_due >= 0", name="days_past_due_not_negative"),
+        CheckConstraint("credited >= 0 AND principal_balance >= 0", name="amounts_not_negative"),
+        Index("ix_loan_month_end_positions_as_of", "as_of"),
+    )
+
+    loan_id: Mapped[int] = mapped_column(ForeignKey("loans.id"), primary_key=True)
+    as_of: Mapped[date] = mapped_column(Date, primary_key=True)
+    days_past_due: Mapped[int] = mapped_column(Integer)
+    credited: Mapped[Decimal]
+    principal_balance: Mapped[Decimal]

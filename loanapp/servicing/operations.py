@@ -44,7 +44,7 @@ from loanapp.extensions import db
 from loanapp.loans.models import Loan
 from loanapp.loans.states import LoanStatus, check_transition
 from loanapp.reserve_admin import actions as reserve_actions
-from loanapp.servicing import queries
+from loanapp.servicing import positions, queries
 from loanapp.servicing.errors import (
     AlreadyReversed,
     BadKey,
@@ -68,7 +68,7 @@ from loanapp.servicing.models import (
 )
 from loanapp.servicing.policy import ServicingPolicy, current_policy
 from reserve.schema import TransactionRow
-from risk import delinquency
+from risk import delinquency, hardship
 from risk.money import CENT, ZERO, money
 from risk.servicing import LoanState, accrue, apply_payment, assess_fee
 
@@ -635,8 +635,13 @@ def refresh_delinquency(
     schedule: Sequence[delinquency.Installment] | None = None,
 ) -> None:
     """Days past due and bucket as of today, and the bucket history rewritten from ``since``."""
-    schedule = schedule if schedule is not None else queries.schedule_of(loan)
+    # Hardship plans (loanapp.collections) change the schedule from their effective dates.
+    versions = queries.schedule_versions(loan)
+    if len(versions) == 1 and schedule is not None:
+        versions = [(versions[0][0], schedule)]
+    schedule = hardship.in_force(versions, today)
     credits = credits_of(loan.id)
+    positions.refresh_loan_month_ends(loan, row, since, schedule=schedule, credits=credits, policy=policy)
     position = queries.position_on(credits, loan.principal, today)
     if loan.status == LoanStatus.PAID_OFF:
         row.days_past_due, row.bucket = 0, delinquency.PAID_OFF
@@ -667,8 +672,8 @@ def refresh_delinquency(
         charged = db.session.scalar(select(ChargeOff.charged_off_on).where(ChargeOff.loan_id == loan.id))
         if charged is not None:
             ended = (charged, delinquency.CHARGED_OFF)
-    segments = delinquency.bucket_timeline(
-        schedule,
+    segments = hardship.timeline(
+        versions,
         loan.principal,
         credits,
         start,

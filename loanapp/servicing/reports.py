@@ -4,8 +4,9 @@ Figures per bucket (program buckets and the call report's), by employer and by t
 the 60+ delinquency ratio (principal of loans 60 or more days past due over all principal
 outstanding; also by count). Percentages are exact Decimals rounded half-up to 0.01.
 
-As of the date the nightly aging last ran for every active loan, the report reads the stored days
-past due (one aggregate query); for any other date it computes them (``aging.compute``) from the
+Each loan's days past due and principal on the date come from ``positions.positions_on``: the
+nightly aging's stored figures on the date it last ran, the month-end positions stored with each
+monthly snapshot (and kept current by later corrections) on a month end, else computed from the
 credits received by that date.
 """
 
@@ -21,11 +22,11 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from sqlalchemy import delete, insert, select, text
+from sqlalchemy import delete, insert, select
 
 from loanapp.extensions import db
 from loanapp.programs.models import Employer, TrainingProgram
-from loanapp.servicing import aging, bulk
+from loanapp.servicing import positions
 from loanapp.servicing.models import DelinquencySnapshot
 from loanapp.servicing.policy import ServicingPolicy, current_policy
 from risk.delinquency import BucketScheme
@@ -66,7 +67,7 @@ class GroupLine:
 @dataclass(frozen=True)
 class DelinquencyReport:
     as_of: dt.date
-    source: str  # "aging" (stored, the nightly run's) or "computed"
+    source: str  # "aging" (the nightly run's), "month_end" (the snapshot's positions) or "computed"
     loans: int
     balance: Decimal
     program: list[BucketLine]
@@ -86,52 +87,8 @@ class _Rows:
     program: IntArray
 
 
-def _stored_rows(as_of: dt.date) -> _Rows | None:
-    """The stored figures, if every loan live on ``as_of`` was aged on exactly that date."""
-    day = bulk.sql_date(as_of)
-    session = db.session
-    stale = session.execute(
-        text(
-            "SELECT COUNT(*) FROM loans l LEFT JOIN loan_servicing s ON s.loan_id = l.id "
-            f"WHERE l.status = 'active' AND l.contract_date <= {day} AND (s.loan_id IS NULL "
-            f"OR s.aged_on IS NULL OR s.aged_on <> {day} OR s.last_payment_on > {day})"
-        )
-    ).scalar_one()
-    later_ends = (
-        session.execute(
-            text(
-                "SELECT COUNT(*) FROM loans l JOIN loan_servicing s ON s.loan_id = l.id "
-                f"WHERE l.status = 'paid_off' AND s.paid_off_on > {day}"
-            )
-        ).scalar_one()
-        + session.execute(
-            text(f"SELECT COUNT(*) FROM loan_charge_offs WHERE charged_off_on > {day}")
-        ).scalar_one()
-    )
-    if stale or later_ends:
-        return None
-    days, balance, employer, program = bulk.fetch_columns(
-        session,
-        "SELECT CAST(s.days_past_due AS BIGINT), CAST(ROUND(s.principal_balance * 100) AS BIGINT), "
-        "CAST(COALESCE(l.employer_id, 0) AS BIGINT), CAST(COALESCE(ap.training_program_id, 0) AS BIGINT) "
-        "FROM loans l JOIN loan_servicing s ON s.loan_id = l.id "
-        "JOIN applications ap ON ap.id = l.application_id "
-        f"WHERE l.status = 'active' AND l.contract_date <= {day}",
-        ["int"] * 4,
-    )
-    return _Rows(days, balance, employer, program)
-
-
-def _rows(
-    as_of: dt.date, policy: ServicingPolicy, progress: Callable[[str], None] | None
-) -> tuple[_Rows, str]:
-    stored = _stored_rows(as_of)
-    if stored is not None:
-        return stored, "aging"
-    computed = aging.compute(as_of, which=aging.LIVE, policy=policy, progress=progress)
-    return _Rows(
-        computed.days_past_due, computed.balance_cents, computed.employer_ids, computed.program_ids
-    ), "computed"
+def _rows_of(found: positions.Positions) -> _Rows:
+    return _Rows(found.days_past_due, found.balance_cents, found.employer_ids, found.program_ids)
 
 
 def _buckets(scheme: BucketScheme, rows: _Rows, below: str | None = None) -> list[BucketLine]:
@@ -178,14 +135,18 @@ def delinquency_report(
     as_of: dt.date, *, policy: ServicingPolicy | None = None, progress: Callable[[str], None] | None = None
 ) -> DelinquencyReport:
     policy = policy or current_policy()
-    rows, source = _rows(as_of, policy, progress)
+    return _report(positions.positions_on(as_of, policy=policy, progress=progress), policy)
+
+
+def _report(found: positions.Positions, policy: ServicingPolicy) -> DelinquencyReport:
+    rows = _rows_of(found)
     employers = dict(db.session.execute(select(Employer.id, Employer.name)).all())
     programs = dict(db.session.execute(select(TrainingProgram.id, TrainingProgram.name)).all())
     late = rows.days >= RATIO_DAYS
     total_cents = int(rows.balance.sum())
     return DelinquencyReport(
-        as_of=as_of,
-        source=source,
+        as_of=found.as_of,
+        source=found.source,
         loans=len(rows.days),
         balance=from_cents(total_cents),
         program=_buckets(policy.buckets, rows),
@@ -236,8 +197,13 @@ def report_csv(report: DelinquencyReport) -> str:
 
 
 def take_snapshot(as_of: dt.date, *, progress: Callable[[str], None] | None = None) -> dict[str, Any]:
-    """Store the delinquency per bucket on ``as_of``, replacing a snapshot of that date (same transaction)."""
-    report = delinquency_report(as_of, progress=progress)
+    """Store the delinquency per bucket on ``as_of`` and every live loan's position that day, replacing a
+    snapshot of that date (same transaction). The positions are computed from the credits, never
+    taken from earlier stored figures, so a snapshot taken again repairs the date."""
+    policy = current_policy()
+    found = positions.computed(as_of, policy, progress)
+    positions.store_month_end(found)
+    report = _report(found, policy)
     db.session.execute(delete(DelinquencySnapshot).where(DelinquencySnapshot.as_of == as_of))
     rows = [
         {

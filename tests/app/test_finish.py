@@ -124,7 +124,7 @@ def test_worker_home_shows_no_audit_log(client, auth) -> None:  # type: ignore[n
     auth.login("worker")
     text = client.get("/home").get_data(as_text=True)
     assert "user.signed_in" not in text and "Recent activity" not in text
-    assert "What to do next" in text and "315-476-5290" in text
+    assert "What to do next" in text and "Questions? Call the credit union" in text
 
 
 def test_officer_activity_reads_as_words(client, auth) -> None:  # type: ignore[no-untyped-def]
