@@ -18,6 +18,7 @@ from loanapp.extensions import db
 from loanapp.loans.models import Loan, LoanInstallment
 from loanapp.loans.states import LoanStatus
 from loanapp.servicing.models import (
+    Adjustment,
     BucketHistory,
     ChargeOff,
     LoanServicing,
@@ -293,6 +294,25 @@ def payment_history(loan: Loan) -> list[HistoryLine]:
     ).all()
     reversals = {p.reverses_id: p for p, _a in rows if p.kind == "reversal"}
     return [HistoryLine(p, a, reversals.get(p.id)) for p, a in rows if p.kind == "payment"]
+
+
+def borrower_history(loan: Loan) -> list[HistoryLine]:
+    """The history the borrower sees: a payment reversed as entered in error was never theirs, so it
+    is left out rather than shown as money returned to them."""
+    return [
+        line for line in payment_history(loan) if line.reversal is None or not line.reversal.entered_in_error
+    ]
+
+
+def adjustments_of(loan: Loan) -> list[Adjustment]:
+    """The loan's closing adjustments (small-balance write-off, refunds due), oldest first."""
+    return list(
+        db.session.scalars(
+            select(Adjustment)
+            .where(Adjustment.loan_id == loan.id)
+            .order_by(Adjustment.effective_on, Adjustment.id)
+        )
+    )
 
 
 def bucket_history(loan: Loan) -> list[BucketHistory]:
