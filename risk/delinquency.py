@@ -405,19 +405,18 @@ def bucket_timeline(
     oldest_due = due_days[np.minimum(count, n - 1)] if n else np.zeros_like(days)
     dpd = np.where((count < n) & (balance > 0), np.maximum(0, days - oldest_due), 0)
     index = np.maximum(scheme.indexes_for(dpd), 0)
-    labels = [scheme.labels[i] for i in index.tolist()]
+    names = list(scheme.labels)
     if ended is not None:
         on, label = ended
-        labels = [
-            label if day >= on.toordinal() else lab for day, lab in zip(days.tolist(), labels, strict=True)
-        ]
+        names.append(label)
+        index = np.where(days >= on.toordinal(), len(names) - 1, index)
 
+    # Only the days where the bucket changes make segments: no Python work per day.
+    changes = np.flatnonzero(np.r_[True, index[1:] != index[:-1]]).tolist()
     segments: list[Segment] = []
-    for offset, label in enumerate(labels):
-        if segments and segments[-1].bucket == label:
-            continue
-        day = start + dt.timedelta(days=offset)
+    for at in changes:
+        day = start + dt.timedelta(days=at)
         if segments:
             segments[-1] = segments[-1]._replace(closed_on=day)
-        segments.append(Segment(label, day, None))
+        segments.append(Segment(names[int(index[at])], day, None))
     return segments

@@ -782,6 +782,7 @@ def _reverse_release(loan: Loan, actor_id: int, today: dt.date) -> int | None:
         transaction_id=release_id,
         effective_date=today,
         reason=f"Loan {loan.id} owes again: its payoff was reversed",
+        follows_loan=True,  # the loan's own change: its payoff payment was reversed
     )
     return reversal.id
 
@@ -819,7 +820,9 @@ def refresh_delinquency(
         versions = [(versions[0][0], schedule)]
     schedule = hardship.in_force(versions, today)
     credits = credits_of(loan.id)
-    positions.refresh_loan_month_ends(loan, row, since, schedule=schedule, credits=credits, policy=policy)
+    positions.refresh_loan_month_ends(
+        loan, row, since, schedule=schedule, credits=credits, policy=policy, versions=versions
+    )
     position = queries.position_on(credits, loan.principal, today)
     if loan.status == LoanStatus.PAID_OFF:
         row.days_past_due, row.bucket = 0, delinquency.PAID_OFF
@@ -934,20 +937,25 @@ def charge_off(loan_id: int, data: ChargeOffInput, *, actor: Any) -> ChargeOff:
                 ]
             }
         )
+    costs = (
+        [reserve.CostItem(reserve.CostKind.OTHER, data.allowed_costs, "collection costs at charge-off")]
+        if data.allowed_costs > 0
+        else []
+    )
     try:
         claim = reserve_actions.file_claim(
             actor,
             f"charge-off-loan-{loan.id}",
             loan.id,
-            today,
-            balance,
-            data.allowed_costs,
+            costs,
             data.collateral_proceeds,
             today,
             data.memo or f"Loan {loan.id} charged off at {position.standing.days_past_due} days past due",
+            charge_off=reserve.ChargeOffRecord(loan.id, today, balance),
         )
     except reserve.ReserveError as exc:
-        raise InvalidInput({"_schema": [str(exc)]}, str(exc)) from exc
+        field = exc.field if exc.field in ("allowed_costs", "collateral_proceeds") else "_schema"
+        raise InvalidInput({field: [str(exc)]}, str(exc)) from exc
     entry = ChargeOff(
         loan_id=loan.id,
         charged_off_on=today,
@@ -1075,3 +1083,91 @@ def accrued_on(row: LoanServicing, annual_rate: Decimal, on: dt.date) -> LoanSta
         annual_rate=annual_rate,
     )
     return accrue(state, max(on, state.as_of))
+
+
+def record_payments(
+    loan_id: int, items: Sequence[tuple[PaymentInput, str]], *, actor: Any, source: str
+) -> list[PaymentResult]:
+    """Record several payments of one loan together and re-derive it once (a core-system file's
+    rows for a loan, the demo's history): each checked and keyed exactly as :func:`record_payment`
+    does, the whole set refused when one is bad, then one replay from the earliest received date.
+
+    The stored state is the same as after recording them one by one (the replay rule: the state is
+    that of date-order arrival); the audit trail gets one ``payment.recorded`` per payment.
+    """
+    policy = current_policy()
+    today = business_date()
+    loan = _locked_loan(loan_id)
+    if loan.status != LoanStatus.ACTIVE:
+        raise LoanClosed(loan.status)
+    results: list[PaymentResult | None] = []
+    fresh: list[tuple[int, PaymentInput, dict[str, str], str, str]] = []
+    known = {
+        payment.idempotency_key: payment
+        for payment in db.session.scalars(
+            select(Payment).where(Payment.idempotency_key.in_([key for _data, key in items]))
+        )
+    }
+    for index, (data, key) in enumerate(items):
+        content = {
+            "loan_id": loan_id,
+            "amount": str(data.amount),
+            "received_on": str(data.received_on),
+            "method": data.method,
+            "reference": (data.reference or "").strip(),
+        }
+        content_hash = _hash(content)
+        existing = known.get(key)
+        if existing is not None:
+            if existing.request_hash != content_hash:
+                raise IdempotencyConflict(key.split(":", 1)[-1])
+            results.append(PaymentResult(existing, created=False))
+            continue
+        check_payment(loan, data, policy, today)
+        results.append(None)
+        fresh.append((index, data, content, key, content_hash))
+    if not fresh:
+        return [r for r in results if r is not None]
+    payments = [
+        Payment(
+            loan_id=loan.id,
+            kind="payment",
+            amount=data.amount,
+            received_on=data.received_on,
+            method=data.method,
+            reference=content["reference"],
+            source=source,
+            idempotency_key=key,
+            request_hash=content_hash,
+            posted_on=today,
+            recorded_by=getattr(actor, "id", None),
+            recorded_at=utcnow(),
+        )
+        for _index, data, content, key, content_hash in fresh
+    ]
+    db.session.add_all(payments)
+    db.session.flush()
+    ids = [payment.id for payment in payments]  # read now: the replay expires every loaded object
+    outcome = replay(
+        loan, min(entry[1].received_on for entry in fresh), actor=actor, policy=policy, today=today
+    )
+    for (index, data, content, *_keys), payment, payment_id in zip(fresh, payments, ids, strict=True):
+        record(
+            "payment.recorded",
+            "loan_payment",
+            payment_id,
+            actor=actor,
+            details={
+                "loan_id": loan.id,
+                "amount": data.amount,
+                "received_on": data.received_on,
+                "method": data.method,
+                "reference": content["reference"],
+                "source": source,
+                "backdated": outcome.replayed > len(fresh),
+                "payments_reallocated": outcome.replayed,
+                "recorded_together": len(fresh),
+            },
+        )
+        results[index] = PaymentResult(payment, created=True)
+    return [r for r in results if r is not None]

@@ -10,7 +10,7 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import or_, select
 
@@ -183,9 +183,9 @@ def billed_schedule(
     return delinquency.bill_final(schedule, credited, payoff)
 
 
-def payoff_quote(loan: Loan, on: dt.date) -> Decimal:
+def payoff_quote(loan: Loan, on: dt.date, row: LoanServicing | None = None) -> Decimal:
     """What pays the loan off on ``on``: principal, interest accrued to that day, fees."""
-    return payoff_amount(state_of(loan, servicing_row(loan)), on)
+    return payoff_amount(state_of(loan, row if row is not None else servicing_row(loan)), on)
 
 
 @dataclass(frozen=True)
@@ -313,6 +313,53 @@ def adjustments_of(loan: Loan) -> list[Adjustment]:
             .order_by(Adjustment.effective_on, Adjustment.id)
         )
     )
+
+
+class PaymentLine(NamedTuple):
+    """A payment as the worker's page lists it (plain values: read on every visit, no ORM objects)."""
+
+    received_on: dt.date
+    amount: Decimal
+    returned: bool
+    to_interest: Decimal | None  # None: no allocation (it came back)
+    to_principal: Decimal | None
+
+
+def payment_lines(loan_id: int) -> list[PaymentLine]:
+    """Every payment of the loan, newest first, with its split and whether it came back (one query)."""
+    rows = db.session.execute(
+        select(
+            Payment.id,
+            Payment.kind,
+            Payment.reverses_id,
+            Payment.received_on,
+            Payment.amount,
+            Payment.entered_in_error,
+            PaymentAllocation.to_interest,
+            PaymentAllocation.to_principal,
+        )
+        .outerjoin(PaymentAllocation, PaymentAllocation.payment_id == Payment.id)
+        .where(Payment.loan_id == loan_id)
+        .order_by(Payment.received_on.desc(), Payment.id.desc())
+    ).all()
+    returned = {row.reverses_id for row in rows if row.kind == "reversal"}
+    # A payment reversed as entered in error was never the borrower's: left out, not "returned".
+    in_error = {row.reverses_id for row in rows if row.kind == "reversal" and row.entered_in_error}
+    return [
+        PaymentLine(row.received_on, row.amount, row.id in returned, row.to_interest, row.to_principal)
+        for row in rows
+        if row.kind == "payment" and row.id not in in_error
+    ]
+
+
+def borrower_loan(loan_id: int, borrower_id: int) -> tuple[Loan, LoanServicing | None] | None:
+    """The borrower's loan and its servicing row in one query; None when it is not theirs."""
+    found = db.session.execute(
+        select(Loan, LoanServicing)
+        .outerjoin(LoanServicing, LoanServicing.loan_id == Loan.id)
+        .where(Loan.id == loan_id, Loan.borrower_id == borrower_id)
+    ).one_or_none()
+    return None if found is None else (found[0], found[1])
 
 
 def bucket_history(loan: Loan) -> list[BucketHistory]:
