@@ -104,8 +104,8 @@ class PaymentInput:
     received_on: dt.date
     method: str
     reference: str = ""
-    # A payment above the payoff is refused unless confirmed (a typo guard, issue #11): the rest
-    # then becomes a refund due. Not part of the idempotency content: a confirmed retry is the
+    # A payment more than MATURITY_RESIDUAL_TOLERANCE above the payoff is refused unless confirmed
+    # (a typo guard, issue #11): the rest then becomes a refund due. Not part of the idempotency content: a confirmed retry is the
     # same request.
     allow_excess: bool = False
 
@@ -290,7 +290,9 @@ def record_payment(loan_id: int, data: PaymentInput, *, actor: Any, key: str, so
             raise
         return PaymentResult(twin, created=False)
     outcome = replay(loan, data.received_on, actor=actor, policy=policy, today=today)
-    if not data.allow_excess and _total_excess(loan.id) > excess_before:
+    # An overpayment within the residual tolerance (the disclosed final payment a few dollars above
+    # the payoff) closes out as a refund due without asking; more needs confirming.
+    if not data.allow_excess and _total_excess(loan.id) - excess_before > policy.residual_tolerance:
         allocation = db.session.get(PaymentAllocation, payment.id)
         payoff = data.amount - (allocation.excess if allocation is not None else ZERO)
         guard.rollback()
@@ -310,7 +312,7 @@ def record_payment(loan_id: int, data: PaymentInput, *, actor: Any, key: str, so
             "source": source,
             "backdated": outcome.replayed > 1,
             "payments_reallocated": outcome.replayed,
-            "excess_confirmed": data.allow_excess and _total_excess(loan.id) > excess_before,
+            "excess": _total_excess(loan.id) - excess_before,
         },
     )
     return PaymentResult(payment, created=True)
