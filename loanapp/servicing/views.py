@@ -22,7 +22,7 @@ from loanapp.extensions import db
 from loanapp.formatting import money as show_money
 from loanapp.loans.models import Loan
 from loanapp.servicing import imports, operations, queries, reports
-from loanapp.servicing.errors import LoanClosed, NotEligibleForChargeOff, ServicingError
+from loanapp.servicing.errors import ExcessNotConfirmed, LoanClosed, NotEligibleForChargeOff, ServicingError
 from loanapp.servicing.forms import (
     COLLATERAL_NAMES,
     METHOD_NAMES,
@@ -104,6 +104,7 @@ def render_loan(loan: Loan, status: int = 200, **forms: Any) -> Any:
         "row": row,
         "lines": lines,
         "history": queries.payment_history(loan),
+        "adjustments": queries.adjustments_of(loan),
         "buckets": queries.bucket_history(loan),
         "charge_off": queries.charge_off_of(loan),
         "recoveries": queries.recoveries_of(loan),
@@ -112,6 +113,7 @@ def render_loan(loan: Loan, status: int = 200, **forms: Any) -> Any:
         "payment_form": forms.get("payment_form") or PaymentForm(formdata=None, received_on=today),
         "reversal_form": forms.get("reversal_form") or ReversalForm(formdata=None),
         "reversal_for": forms.get("reversal_for"),
+        "excess_payoff": forms.get("excess_payoff"),
         "charge_off_form": forms.get("charge_off_form") or ChargeOffForm(formdata=None),
         "recovery_form": forms.get("recovery_form") or RecoveryForm(formdata=None, received_on=today),
         "new_key": lambda: uuid.uuid4().hex,
@@ -148,12 +150,21 @@ def record_payment(loan_id: int):  # type: ignore[no-untyped-def]
         result = operations.record_payment(
             loan.id,
             operations.PaymentInput(
-                form.amount.data, form.received_on.data, form.method.data, form.reference.data or ""
+                form.amount.data,
+                form.received_on.data,
+                form.method.data,
+                form.reference.data or "",
+                bool(form.allow_excess.data),
             ),
             actor=current_user,
             key=operations.scoped_key(current_user, form.idempotency_key.data),
             source="page",
         )
+    except ExcessNotConfirmed as exc:
+        # Not a field error to fix but a question: the form comes back with the payoff and a box to
+        # confirm the overpayment (the amount stays as typed).
+        db.session.rollback()
+        return render_loan(_loan(loan_id), 422, payment_form=form, excess_payoff=exc.payoff)
     except ServicingError as exc:
         db.session.rollback()
         _put_errors(form, exc)
@@ -191,6 +202,7 @@ def reverse_payment(loan_id: int, payment_id: int):  # type: ignore[no-untyped-d
             key=operations.scoped_key(current_user, form.idempotency_key.data),
             reason=form.reason.data,
             returned_on=form.returned_on.data,
+            entered_in_error=bool(form.entered_in_error.data),
         )
     except ServicingError as exc:
         db.session.rollback()
