@@ -96,16 +96,22 @@ def test_a_counter_offer_says_what_changed_and_a_refusal_gets_its_notice(
         application,
         version=application.version,
         data=DecisionInput(
-            kind="counter_offer", amount=Decimal("6000.00"), annual_rate=Decimal("7.50"), term_months=36
+            kind="counter_offer",
+            amount=Decimal("6000.00"),
+            annual_rate=Decimal("7.50"),
+            term_months=36,
+            reasons=("excessive_obligations",),
         ),
         actor=people["officer"],
     )
     [email] = _bodies("decision_counter_offer")
     assert "Usted pidió $8,500.00 a 48 meses; le ofrecemos $6,000.00 a 36 meses" in email.body
+    assert "Por qué:\n- " in email.body  # the counter-offer's reason, in Spanish
     respond_to_offer(application, version=application.version, accept=False, actor=worker)
     [notice] = db.session.scalars(select(AdverseActionNotice)).all()
     assert notice.kind == "counter_offer_refused" and notice.language == "es"
     assert "Le ofrecimos crédito en condiciones distintas" in notice.content
+    assert notice.reasons and "\n" not in notice.reasons  # the counter-offer's one reason
 
 
 def test_booking_payments_and_payoff_tell_the_borrower(app: Flask, people: dict[str, Any]) -> None:
