@@ -509,8 +509,8 @@ RETAIN_MONTHS = 25  # 12 CFR 1002.12(b)
 def adverse_action_text(
     *, kind: str, applicant: str, address: str, day: dt.date, reasons: list[str], language: str
 ) -> str:
-    contact = messages.contact()
     with force_locale(language):
+        contact = messages.contact()
         actions = {
             "declined": _("We are unable to offer you the credit you applied for."),
             "counter_offer_refused": _(

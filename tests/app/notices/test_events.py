@@ -169,3 +169,29 @@ def test_officers_see_the_workers_language_and_failed_messages(
     auth.login("officer")
     page = client.get(f"/applications/{application.id}").get_data(as_text=True)
     assert "Español" in page and "SMS failed: SMS provider answered 400: number not reachable" in page
+
+
+def test_notices_and_reg_b_text_render_in_jobs_and_commands_outside_any_request(
+    app: Flask, users: Any
+) -> None:
+    from loanapp.accounts.models import User
+    from loanapp.notices import messages
+    from loanapp.notices import operations as ops
+
+    with app.app_context():  # what the scheduler and seed-demo have: no request, no session
+        worker = db.session.get(User, users["worker"])
+        assert messages.contact()["hours"].startswith("Mon-Fri")
+        text = ops.adverse_action_text(
+            kind="declined",
+            applicant="Ana Reyes",
+            address="1 Main St",
+            day=dt.date(2026, 12, 1),
+            reasons=["Ingresos"],
+            language="es",
+        )
+        assert "Acción tomada" in text and "Acreedor: Cooperative Federal" in text
+        [notice] = ops.queue(
+            worker, "payment_due", "test:job", {"amount": "1.00", "date": dt.date(2026, 12, 9)}
+        )
+        assert notice.subject.startswith("Your car loan payment is due")
+        db.session.rollback()
