@@ -32,6 +32,7 @@ EVENTS = (
     "payment_received",
     "payment_missed",
     "payoff_complete",
+    "check_in_due",
     "password_reset_link",
     "password_reset_code",
     "welcome_link",
@@ -389,6 +390,23 @@ def payoff_complete(v: dict[str, Any]) -> Rendered:
                 "your car loan is paid off. We will mail your title or lien release within 30 days. Congratulations!"
             )
         ),
+    )
+
+
+def check_in_due(v: dict[str, Any]) -> Rendered:
+    """An outcome check-in came due (``loanapp.outcomes``): a minute of questions about the job and the car."""
+    return Rendered(
+        _("How are the job and the car going?"),
+        _email(
+            v["name"],
+            _(
+                "It is time for a quick check-in: are you still working, and is the car getting you there? "
+                "It takes less than a minute: %(link)s",
+                link=v["link"],
+            ),
+            _("Your answers help keep the car loan program going. Reports to funders only show totals."),
+        ),
+        _sms(_("a 1-minute check-in about your job and your car: %(link)s", link=v["link"])),
     )
 
 
