@@ -18,7 +18,8 @@ from decimal import Decimal
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import ARRAY, Integer, case, cast, func, or_, select, union
+from sqlalchemy.dialects.postgresql import array
 
 from loanapp.accounts.models import User
 from loanapp.applications.models import Application
@@ -41,6 +42,35 @@ REASONS = (
     "insurance_lapsed",
 )
 SORTS = ("days_past_due", "name", "next_action_on", "last_contact", "loan")
+
+
+def _postgres() -> bool:
+    return bool(db.session.get_bind().dialect.name == "postgresql")
+
+
+def _unnest(values: list[int]) -> Any:
+    return select(func.unnest(cast(array(values), ARRAY(Integer))))
+
+
+def in_ids(column: Any, ids: Iterable[int]) -> Any:
+    """``column IN ids`` for a set of loan ids that may run to thousands. On PostgreSQL one array
+    parameter, unnested into a subquery, so the planner hashes it (a semi-join) instead of binding a
+    placeholder per id or comparing each row with every element (``= ANY(array)`` is linear)."""
+    values = sorted(set(ids)) or [0]
+    if _postgres():
+        return column.in_(_unnest(values))
+    return column.in_(values)
+
+
+def past_due_or(ids: Iterable[int]) -> Any:
+    """Loans past due (the servicing rows' index) or in ``ids``: one hashed semi-join on PostgreSQL."""
+    values = sorted(set(ids))
+    if not values:
+        return LoanServicing.days_past_due > 0
+    if _postgres():
+        late = select(LoanServicing.loan_id).where(LoanServicing.days_past_due > 0)
+        return LoanServicing.loan_id.in_(union(late, _unnest(values)))
+    return or_(LoanServicing.days_past_due > 0, LoanServicing.loan_id.in_(values))
 
 
 def grace_days() -> int:
@@ -72,12 +102,12 @@ def _standing_payments(loan_ids: Iterable[int], since: dt.date) -> dict[int, lis
     if not ids:
         return found
     reversed_ids = select(Payment.reverses_id).where(
-        Payment.loan_id.in_(ids), Payment.reverses_id.is_not(None)
+        in_ids(Payment.loan_id, ids), Payment.reverses_id.is_not(None)
     )
     for loan_id, received_on, amount in db.session.execute(
         select(Payment.loan_id, Payment.received_on, Payment.amount)
         .where(
-            Payment.loan_id.in_(ids),
+            in_ids(Payment.loan_id, ids),
             Payment.kind == "payment",
             Payment.received_on >= since,
             Payment.id.not_in(reversed_ids),
@@ -298,7 +328,7 @@ def worklist(
     contacted = dict(
         db.session.execute(
             select(ContactLog.loan_id, func.max(ContactLog.contacted_on))
-            .where(ContactLog.loan_id.in_(broken or {0}))
+            .where(in_ids(ContactLog.loan_id, broken))
             .group_by(ContactLog.loan_id)
         ).all()
     )
@@ -326,11 +356,9 @@ def worklist(
     if filters.reason == "past_due":
         needs = LoanServicing.days_past_due > 0
     elif filters.reason in REASONS:
-        needs = Loan.id.in_({i for i, r in reasons_of.items() if filters.reason in r} or {0})
-    elif reasons_of:
-        needs = or_(LoanServicing.days_past_due > 0, Loan.id.in_(set(reasons_of)))
+        needs = in_ids(LoanServicing.loan_id, {i for i, r in reasons_of.items() if filters.reason in r})
     else:
-        needs = LoanServicing.days_past_due > 0
+        needs = past_due_or(reasons_of)
 
     query = (
         select(
@@ -354,12 +382,13 @@ def worklist(
         .outerjoin(CollectionCase, CollectionCase.loan_id == Loan.id)
         .where(Loan.status == LoanStatus.ACTIVE.value, needs)
     )
+    conditions: list[Any] = []
     if filters.bucket:
-        query = query.where(LoanServicing.bucket == filters.bucket)
+        conditions.append(LoanServicing.bucket == filters.bucket)
     if filters.assigned == "unassigned":
-        query = query.where(CollectionCase.assigned_to.is_(None))
+        conditions.append(CollectionCase.assigned_to.is_(None))
     elif isinstance(filters.assigned, int):
-        query = query.where(CollectionCase.assigned_to == filters.assigned)
+        conditions.append(CollectionCase.assigned_to == filters.assigned)
     text = (filters.search or "").strip()
     if text:
         number = loan_number(text)
@@ -372,11 +401,20 @@ def worklist(
             matches.append(CollectionCase.phone_digits.contains(phone, autoescape=True))
         if folded and not folded.isdigit():
             matches.append(CollectionCase.search_name.contains(folded, autoescape=True))
-        query = query.where(or_(*matches) if matches else Loan.id.is_(None))
+        conditions.append(or_(*matches) if matches else Loan.id.is_(None))
+    needs_case = filters.assigned is not None or bool(text)
+    query = query.where(*conditions)
 
-    total = (
-        db.session.scalar(select(func.count()).select_from(query.with_only_columns(Loan.id).subquery())) or 0
+    # The count needs no names: only the tables the filters read.
+    counted = (
+        select(func.count())
+        .select_from(LoanServicing)
+        .join(Loan, Loan.id == LoanServicing.loan_id)
+        .where(Loan.status == LoanStatus.ACTIVE.value, needs, *conditions)
     )
+    if needs_case:
+        counted = counted.outerjoin(CollectionCase, CollectionCase.loan_id == Loan.id)
+    total = db.session.scalar(counted) or 0
     sort = filters.sort if filters.sort in SORTS else "days_past_due"
     if sort in ("next_action_on", "last_contact"):
         latest = (
