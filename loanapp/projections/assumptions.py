@@ -332,6 +332,8 @@ def risk_assumptions(
         parameter_draws=int(values["parameter_draws"]),
         max_paths=int(config["PROJECTION_MAX_PATHS"]),
         max_work=int(config["PROJECTION_MAX_WORK"]),
+        max_bytes=int(config["PROJECTION_MAX_MEMORY_BYTES"]),
+        max_seconds=int(config["PROJECTION_MAX_SECONDS"]),
     )
 
 

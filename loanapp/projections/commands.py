@@ -7,9 +7,7 @@ bands or the run's JSON document (the API's shape). ``--save`` keeps it as a pro
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import json
 import sys
 from collections.abc import Mapping, Sequence
@@ -22,6 +20,7 @@ from tqdm import tqdm
 
 from loanapp.clock import business_date
 from loanapp.db import utcnow
+from loanapp.exports import dict_csv_text
 from loanapp.extensions import db
 from loanapp.formatting import money
 from loanapp.jobs.commands import date_option
@@ -182,11 +181,7 @@ def csv_rows(result: Mapping[str, Any]) -> list[dict[str, Any]]:
 
 
 def _csv(result: Mapping[str, Any]) -> str:
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(csv_rows(result))
-    return out.getvalue()
+    return dict_csv_text(CSV_COLUMNS, csv_rows(result), lineterminator="\n")
 
 
 @click.command("project")

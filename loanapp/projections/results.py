@@ -23,7 +23,7 @@ from risk.dates import add_months
 from risk.projection import Assumptions, ExpectedProjection, ProjectionError, SimulationResult
 from risk.projection import expected_projection as expected_model
 from risk.projection.grant import GrantNeeded, grant_needed
-from risk.projection.model import check_work, group_loans
+from risk.projection.model import Cost, check_work, estimate_cost, group_loans
 from risk.rollrate import DEFAULT_PRIOR, TransitionEstimate, estimate_transitions, validate_matrix
 from risk.scenarios import SCENARIOS, concentration, run_scenarios, scenario_assumptions
 
@@ -102,12 +102,21 @@ def check(spec: ProjectionSpec, inputs: ProjectionInputs, config: Mapping[str, A
     for name in names:
         scenario = scenario_assumptions(inputs.portfolio, assumptions, name)
         scenario.check_against(inputs.portfolio)
-    check_work(assumptions, group_loans(inputs.portfolio, assumptions).n_groups)
+    book = group_loans(inputs.portfolio, assumptions)
+    check_work(assumptions, book.n_groups, book.class_state.shape[0], scenarios=len(names))
     if int(spec.values["grant_by_months"]) > assumptions.horizon_months:
         raise ProjectionError(
             "grant_by_months", f"must be within the horizon (1 to {assumptions.horizon_months} months)"
         )
     return names
+
+
+def cost_of(spec: ProjectionSpec, inputs: ProjectionInputs, config: Mapping[str, Any]) -> Cost:
+    """Estimated peak memory and time of the whole request (every scenario it runs)."""
+    assumptions = model_assumptions(spec, config)
+    book = group_loans(inputs.portfolio, assumptions)
+    names = scenario_names(spec.scenario, inputs)
+    return estimate_cost(assumptions, book.n_groups, book.class_state.shape[0], scenarios=len(names))
 
 
 def work_of(spec: ProjectionSpec, inputs: ProjectionInputs) -> int:
