@@ -52,7 +52,11 @@ class ExactParser(FlaskParser):  # type: ignore[misc]
     def _raw_load_json(self, req: Any) -> Any:
         if not is_json_request(req):
             return missing
-        return json.loads(req.get_data(cache=True), parse_float=Decimal)
+        try:
+            return json.loads(req.get_data(cache=True), parse_float=Decimal)
+        except (RecursionError, ValueError) as exc:
+            # Nested 100,000 deep, or a number of thousands of digits: a 400 like any bad JSON.
+            return self._handle_invalid_json_error(exc, req)
 
 
 class ApiBlueprint(Blueprint):  # type: ignore[misc]
