@@ -123,6 +123,9 @@ def seed_demo_command() -> None:
     from loanapp.projections.demo import seed_projection_snapshots
 
     click.echo(f"demo projection snapshots: {seed_projection_snapshots(echo=click.echo)} taken")
+    from loanapp.outcomes.demo import seed_outcome_demo
+
+    click.echo(f"demo check-ins: {seed_outcome_demo(echo=click.echo)} answered")
 
 
 def register(app: Flask) -> None:

@@ -124,6 +124,9 @@ class Defaults:
         ["180-359", 180],
         ["360+", 360],
     ]
+    # A residual owed of at most this much on or after the maturity date is written off as a small
+    # balance and the loan pays off; more is billed (issue #11: daily interest vs the schedule).
+    MATURITY_RESIDUAL_TOLERANCE = Decimal("5.00")
     CHARGE_OFF_DAYS = 120  # the credit union's board sets it (FFIEC retail policy: 120 for closed-end)
     LATE_FEES_ENABLED = False
     LATE_FEE_AMOUNT = Decimal("15.00")
@@ -168,6 +171,8 @@ class Defaults:
         "origination_rate": "8.99",
         "origination_term_months": 60,
         "grant_deposits_per_month": "0.00",
+        "grant_target_probability": "0.05",
+        "grant_by_months": 3,
         "parameter_draws": 20,
         "history_months": 0,
         "paths": 10000,
@@ -178,6 +183,8 @@ class Defaults:
     # Requests up to this many paths x months x scenarios are answered at once; bigger ones are
     # queued (202 and a run id) and run by a worker thread of the web process or the scheduler.
     PROJECTION_INLINE_MAX_WORK = 400_000
+    # Paths of the monthly snapshot (None: the assumptions' own); the demo takes its snapshots with fewer.
+    PROJECTION_SNAPSHOT_PATHS: int | None = None
     # "thread": the web process runs queued projections; "off": only the scheduler's sweep does.
     PROJECTION_WORKER = "thread"
     # Ceilings of one run, estimated before it starts from every input that scales it (paths, months,
@@ -229,12 +236,24 @@ class Defaults:
     CREDIT_UNION_NAME = "Cooperative Federal"
     CREDIT_UNION_ADDRESS = "723 Westcott Street, Syracuse, NY 13210"
     CREDIT_UNION_PHONE = "+13154761500"
-    CREDIT_UNION_HOURS = "Mon-Fri 9:00-17:00, Sat 9:00-12:00"
-    HOW_TO_PAY: dict[str, str] = {
-        "branch": "723 Westcott Street, Syracuse, NY 13210",
-        "mail": "Cooperative Federal, Loan Payments, 723 Westcott Street, Syracuse, NY 13210",
-        "ach": "Routing 221375623; your loan number as the account",
-        "payroll": "Ask your employer's payroll office for the Car Buyer Program deduction form",
+    # Texts people read are given per language (a plain string is used for every language).
+    CREDIT_UNION_HOURS: dict[str, str] | str = {
+        "en": "Mon-Fri 9:00-17:00, Sat 9:00-12:00",
+        "es": "lun-vie 9:00-17:00, sáb 9:00-12:00",
+    }
+    HOW_TO_PAY: dict[str, dict[str, str]] = {
+        "en": {
+            "branch": "723 Westcott Street, Syracuse, NY 13210",
+            "mail": "Cooperative Federal, Loan Payments, 723 Westcott Street, Syracuse, NY 13210",
+            "ach": "Routing number 221375623; your loan number as the account",
+            "payroll": "Ask your employer's payroll office for the Car Buyer Program deduction form",
+        },
+        "es": {
+            "branch": "723 Westcott Street, Syracuse, NY 13210",
+            "mail": "Cooperative Federal, Loan Payments, 723 Westcott Street, Syracuse, NY 13210",
+            "ach": "Número de ruta 221375623; su número de préstamo como cuenta",
+            "payroll": "Pida en la oficina de nómina de su empleador el formulario de descuento del programa",
+        },
     }
     # Outcome check-ins (loanapp.outcomes): months after booking (and one at payoff); a check-in is
     # overdue this many days after its due date and closes unanswered (not reached) after the window.

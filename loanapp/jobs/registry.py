@@ -24,7 +24,6 @@ JOB_MODULES = (
     "loanapp.projections.jobs",
     "loanapp.notices.jobs",
     "loanapp.outcomes.jobs",
-    "loanapp.reserve_admin.jobs",
 )
 
 
@@ -40,7 +39,9 @@ class Job:
     name: str
     description: str
     run: Callable[[JobContext], dict[str, Any]]
-    repeatable: bool = False  # may run again for a business date it already succeeded on
+    #: Runs whenever called (not once per business date) and commits its own progress, e.g. the
+    #: notices sender, whose every delivered message must stay recorded whatever happens next.
+    repeatable: bool = False
 
 
 _JOBS: dict[str, Job] = {}

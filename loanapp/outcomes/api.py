@@ -7,6 +7,7 @@ bearer token and an ``Idempotency-Key``. Someone else's loan is "no such loan" (
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from flask import current_app, request
@@ -43,6 +44,17 @@ def _visible_loan(loan_id: int) -> Loan:
     return loan
 
 
+def loan_visible_first(view):  # type: ignore[no-untyped-def]
+    """Answer "no such loan" before looking at the body, so a refusal never tells whether the loan exists."""
+
+    @functools.wraps(view)
+    def checked(*args: Any, loan_id: int, **kwargs: Any):  # type: ignore[no-untyped-def]
+        _visible_loan(loan_id)
+        return view(*args, loan_id=loan_id, **kwargs)
+
+    return checked
+
+
 def loan_document(loan_id: int) -> dict[str, Any]:
     return {
         "loan_id": loan_id,
@@ -70,6 +82,7 @@ class LoanCheckIns(MethodView):
         return loan_document(loan.id)
 
     @roles("worker", "officer")
+    @loan_visible_first
     @blp.arguments(NewCheckInSchema)
     @blp.response(201, CheckInSchema)
     @blp.doc(parameters=[IDEMPOTENCY_HEADER])

@@ -395,7 +395,10 @@ def take_snapshot(as_of: dt.date, *, progress: Callable[[str], None] | None = No
     """
     config = current_app.config
     say = progress or (lambda _step: None)
-    request = ProjectionRequest(scenario=ALL, seed=snapshot_seed(as_of))
+    paths = config.get("PROJECTION_SNAPSHOT_PATHS")
+    request = ProjectionRequest(
+        scenario=ALL, seed=snapshot_seed(as_of), overrides={"paths": int(paths)} if paths else {}
+    )
     try:
         spec, inputs, assumption_set = prepare(request, as_of, config)
     except AssumptionErrors as exc:  # the saved assumptions no longer fit the programme's limits
