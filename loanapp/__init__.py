@@ -138,6 +138,7 @@ def register_blueprints(app: Flask) -> None:
         # JSON writes authenticate with bearer tokens only (see api.core), so CSRF tokens do not apply.
         csrf.exempt(blueprint)
         api.register_blueprint(blueprint)
+    api.document_access()
 
 
 def register_request_hooks(app: Flask) -> None:
