@@ -49,10 +49,19 @@ def register_extensions(app: Flask) -> None:
 
     from loanapp import models  # noqa: F401  (every table registered before anything queries)
     from loanapp.accounts.models import User
+    from loanapp.audit.trail import subscribe
+    from loanapp.notices.events import on_audit_event
+
+    subscribe(on_audit_event)  # notices are queued in the transaction of the event that causes them
 
     @login_manager.user_loader
     def load_user(user_id: str) -> User | None:
-        return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+        # "id:generation": a session from before a password reset names an older generation.
+        ident, _, generation = user_id.partition(":")
+        if not ident.isdigit() or not generation.isdigit():
+            return None
+        user = db.session.get(User, int(ident))
+        return user if user is not None and user.session_generation == int(generation) else None
 
 
 def register_blueprints(app: Flask) -> None:
@@ -62,16 +71,25 @@ def register_blueprints(app: Flask) -> None:
     from loanapp.api.views import blp as api_me_blp
     from loanapp.applications.api import blp as applications_api_blp
     from loanapp.applications.routes import bp as applications_bp
+    from loanapp.collections.api import blp as collections_api_blp
+    from loanapp.collections.views import bp as collections_bp
     from loanapp.extensions import api, csrf
+    from loanapp.funder.views import bp as funder_bp
     from loanapp.home.views import bp as home_bp
     from loanapp.jobs.views import bp as jobs_bp
     from loanapp.loans.api import blp as loans_api_blp
     from loanapp.loans.views import bp as loans_bp
+    from loanapp.notices.views import bp as notices_bp
+    from loanapp.notices.views import sms_inbound
+    from loanapp.outcomes.api import blp as outcomes_api_blp
+    from loanapp.outcomes.views import bp as outcomes_bp
+    from loanapp.outcomes.worker import bp as outcomes_worker_bp
     from loanapp.portal.views import bp as portal_bp
     from loanapp.projections.api import blp as projections_api_blp
     from loanapp.projections.views import bp as projections_bp
     from loanapp.quotes.views import blp as quotes_blp
     from loanapp.quotes.views import bp as quotes_bp
+    from loanapp.recovery.views import bp as recovery_bp
     from loanapp.reports.views import bp as reports_bp
     from loanapp.reserve_admin.api import blp as reserve_blp
     from loanapp.reserve_admin.views import bp as reserve_bp
@@ -84,13 +102,20 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(api_docs_bp)
     app.register_blueprint(quotes_bp)
     app.register_blueprint(reserve_bp)
+    app.register_blueprint(funder_bp)
     app.register_blueprint(applications_bp)
     app.register_blueprint(loans_bp)
     app.register_blueprint(servicing_bp)
+    app.register_blueprint(collections_bp)
     app.register_blueprint(portal_bp)
     app.register_blueprint(jobs_bp)
     app.register_blueprint(reports_bp)
     app.register_blueprint(projections_bp)
+    app.register_blueprint(notices_bp)
+    app.register_blueprint(recovery_bp)
+    csrf.exempt(sms_inbound)  # the SMS provider signs its requests (X-Twilio-Signature) instead
+    app.register_blueprint(outcomes_bp)
+    app.register_blueprint(outcomes_worker_bp)
     for blueprint in (
         api_me_blp,
         quotes_blp,
@@ -98,7 +123,9 @@ def register_blueprints(app: Flask) -> None:
         applications_api_blp,
         loans_api_blp,
         servicing_api_blp,
+        collections_api_blp,
         projections_api_blp,
+        outcomes_api_blp,
     ):
         # JSON writes authenticate with bearer tokens only (see api.core), so CSRF tokens do not apply.
         csrf.exempt(blueprint)
@@ -122,10 +149,12 @@ def register_errorhandlers(app: Flask) -> None:
 
 def register_template_helpers(app: Flask) -> None:
     from loanapp import formatting, i18n, navigation
+    from loanapp.notices.views import register_template_helpers as notices_helpers
 
     app.context_processor(i18n.template_context)
     formatting.register(app)
     navigation.register(app)
+    notices_helpers(app)
 
 
 def register_commands(app: Flask) -> None:

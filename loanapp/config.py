@@ -105,12 +105,26 @@ class Defaults:
     LATE_FEE_GRACE_DAYS = 10  # a fee is assessed this many days after an installment's due date
     PAYMENT_MAX_FUTURE_DAYS = 0  # a payment is received on or before the business date
     PAYOFF_QUOTE_MAX_DAYS = 30
+    # Collections (loanapp/collections): a promise is kept when payments cover it by its date plus
+    # the grace days; the worklist shows plans whose first payment falls within PLAN_ENDING_DAYS.
+    COLLECTIONS_PROMISE_GRACE_DAYS = 3
+    COLLECTIONS_PROMISE_MAX_DAYS = 45  # how far ahead a promise may be dated
+    COLLECTIONS_PAGE_SIZE = 50
+    COLLECTIONS_PLAN_ENDING_DAYS = 7
+    # Hardship plans: limits per loan over a rolling 12 months, and the re-age qualifying run.
+    HARDSHIP_MAX_DEFERRAL_INSTALLMENTS = 3
+    HARDSHIP_MAX_DEFERRALS_PER_YEAR = 2
+    HARDSHIP_MAX_DUE_DAY_CHANGES_PER_YEAR = 1
+    HARDSHIP_MAX_REAMORTIZATIONS_PER_YEAR = 1
+    HARDSHIP_MAX_REAGES_PER_YEAR = 1
+    REAGE_MIN_ON_TIME_PAYMENTS = 3  # consecutive months, each with at least one scheduled payment
     PAYMENT_IMPORT_MAX_ROWS = 50000
     # Scheduled jobs (``flask --app loanapp scheduler``): cron expressions in JOBS_TIMEZONE.
     JOBS: dict[str, str] = {
         "aging": "0 2 * * *",
         "delinquency_snapshot": "0 3 1 * *",
         "projection_snapshot": "0 4 1 * *",
+        "check_ins": "30 2 * * *",
     }
     JOBS_TIMEZONE = "America/New_York"
     JOB_LOCK_SECONDS = 6 * 60 * 60  # SQLite lock rows older than this are taken over (a crashed run)
@@ -142,6 +156,59 @@ class Defaults:
     PROJECTION_SNAPSHOT_PATHS: int | None = None
     # "thread": the web process runs queued projections; "off": only the scheduler's sweep does.
     PROJECTION_WORKER = "thread"
+
+    # Notices to workers (loanapp.notices). "outbox": development; messages stay in the outbox viewer
+    # (/admin/outbox) and the log. "live": the sender job delivers by SMTP and the SMS provider.
+    NOTICES_TRANSPORT = "outbox"
+    NOTICES_INTERVAL_SECONDS = 60  # the scheduler runs the sender job this often
+    NOTICES_MAX_ATTEMPTS = 8  # with the backoff below, a provider down for about four hours
+    NOTICES_RETRY_SECONDS = 60  # the wait after the first failed try; doubles each time, at most an hour
+    NOTICES_BATCH_SIZE = 200
+    NOTICES_SENDING_TIMEOUT_SECONDS = 15 * 60  # a claim older than this belongs to a sender that died
+    NOTICES_DUE_DAYS: list[int] = [5, 1]  # "payment due in N days" reminders
+    NOTICES_MISSED_DAYS: list[int] = [1, 10, 30]  # "payment missed" at these days past due
+    PUBLIC_URL = "http://127.0.0.1:5000"  # links in messages
+    MAIL_SERVER = "localhost"
+    MAIL_PORT = 25
+    MAIL_USE_TLS = False
+    MAIL_USERNAME: str | None = None
+    MAIL_PASSWORD: str | None = None
+    MAIL_DEFAULT_SENDER = "Cooperative Federal Car Loans <carloans@coopfed.org>"
+    MAIL_TIMEOUT = 10
+    # SMS in the shape of Twilio's Messages API:
+    # POST {SMS_API_URL}/2010-04-01/Accounts/{SMS_ACCOUNT_SID}/Messages.json (To, From, Body; basic auth).
+    SMS_API_URL = "https://api.twilio.com"
+    SMS_ACCOUNT_SID = ""
+    SMS_AUTH_TOKEN = ""
+    SMS_FROM = ""
+    SMS_TIMEOUT = 10
+    # No SMS from 21:00 to 08:00 in this time zone (held until the morning), except sign-in codes.
+    SMS_QUIET_HOURS: list[str] = ["21:00", "08:00", "America/New_York"]
+    # Password recovery.
+    PASSWORD_RESET_LINK_SECONDS = 60 * 60
+    PASSWORD_RESET_CODE_SECONDS = 10 * 60
+    PASSWORD_RESET_CODE_TRIES = 5
+    PASSWORD_RESET_MAX_PER_HOUR = 3  # per email or phone number
+    PASSWORD_RESET_MAX_PER_ADDRESS = 20  # per network address and hour
+    WELCOME_LINK_SECONDS = 7 * 24 * 60 * 60  # a new staff account's set-your-password link
+
+    # The program's contact details and how to pay, shown on worker pages and in messages.
+    CREDIT_UNION_NAME = "Cooperative Federal"
+    CREDIT_UNION_ADDRESS = "723 Westcott Street, Syracuse, NY 13210"
+    CREDIT_UNION_PHONE = "+13154761500"
+    CREDIT_UNION_HOURS = "Mon-Fri 9:00-17:00, Sat 9:00-12:00"
+    HOW_TO_PAY: dict[str, str] = {
+        "branch": "723 Westcott Street, Syracuse, NY 13210",
+        "mail": "Cooperative Federal, Loan Payments, 723 Westcott Street, Syracuse, NY 13210",
+        "ach": "Routing 221375623; your loan number as the account",
+        "payroll": "Ask your employer's payroll office for the Car Buyer Program deduction form",
+    }
+    # Outcome check-ins (loanapp.outcomes): months after booking (and one at payoff); a check-in is
+    # overdue this many days after its due date and closes unanswered (not reached) after the window.
+    OUTCOME_CHECK_IN_MONTHS: list[int] = [3, 6, 12, 24]
+    OUTCOME_CHECK_IN_OVERDUE_DAYS = 14
+    OUTCOME_CHECK_IN_WINDOW_DAYS = 60
+    OUTCOME_MIN_GROUP = 5  # the outcome report hides groups and figures of fewer borrowers
 
 
 def sqlalchemy_url(url: str) -> str:

@@ -23,6 +23,8 @@ MENU = (
     NavEntry("quotes.page", _l("Estimate a payment"), (ANONYMOUS, "worker", "officer")),
     NavEntry("applications.mine", _l("My application"), ("worker",)),
     NavEntry("portal.my_loans", _l("My loan"), ("worker",)),
+    NavEntry("notices.my_messages", _l("Messages"), ("worker",)),
+    NavEntry("collections.worklist", _l("Worklist"), ("officer",)),
     NavEntry("applications.queue", _l("Applications"), ("officer",)),
     NavEntry("servicing.loans", _l("Loans"), ("officer", "staff")),
     NavEntry("servicing.charge_off_queue", _l("Charge-offs"), ("officer",)),
@@ -30,9 +32,12 @@ MENU = (
     NavEntry("reserve_admin.claims", _l("Claims"), ("staff", "officer")),
     NavEntry("projections.page", _l("Projections"), ("staff",)),
     NavEntry("reports.program", _l("Program report"), ("staff",)),
+    NavEntry("outcomes.due_list", _l("Check-ins"), ("officer", "staff")),
+    NavEntry("outcomes.report_page", _l("Outcome report"), ("staff",)),
     NavEntry("servicing.delinquency_report", _l("Delinquency"), ("staff", "officer")),
     NavEntry("jobs.history", _l("Jobs"), ("staff", "admin")),
     NavEntry("admin.users", _l("Users"), ("admin",)),
+    NavEntry("notices.outbox", _l("Outbox"), ("admin",)),
     NavEntry("api_docs.docs", _l("API"), ("officer", "staff", "admin")),
 )
 

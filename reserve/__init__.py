@@ -8,6 +8,7 @@ they never commit). Reads: ``reserve.queries``. Reconciliation: ``reserve.check`
 from reserve.check import Problem, verify
 from reserve.claims import approve_claim, file_claim, get_claim, list_claims, reject_claim
 from reserve.domain import (
+    MOVEMENTS,
     AccountKind,
     Claim,
     ClaimDecision,
@@ -21,6 +22,8 @@ from reserve.domain import (
     Posting,
     ReservePolicy,
     ReservePosition,
+    StatementBlock,
+    StatementLine,
     Transaction,
     TransactionKind,
 )
@@ -69,6 +72,7 @@ from reserve.queries import (
 )
 
 __all__ = [
+    "MOVEMENTS",
     "AccountKind",
     "AlreadyReversed",
     "Claim",
@@ -102,6 +106,8 @@ __all__ = [
     "ReserveError",
     "ReservePolicy",
     "ReservePosition",
+    "StatementBlock",
+    "StatementLine",
     "ReversalNotAllowed",
     "SameActor",
     "Transaction",

@@ -36,6 +36,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import InstrumentedAttribute, Session, aliased
 
 from reserve.domain import POOL_KINDS, AccountKind, ClaimEventKind, ClaimStatus, TransactionKind
+from reserve.errors import LedgerInconsistent
+from reserve.queries import monthly_statement
 from reserve.schema import (
     AccountRow,
     ClaimEventRow,
@@ -68,7 +70,7 @@ def _month_of(
 def verify(session: Session, live_loan_ids: set[int] | None = None) -> list[Problem]:
     """Every invariant of the reserve ledger; ``live_loan_ids`` are the app's loans not yet closed."""
     problems: list[Problem] = []
-    for check in (_balanced, _totals, _never_negative, _claims, _reversals, _closes):
+    for check in (_balanced, _totals, _never_negative, _claims, _reversals, _closes, _statements):
         problems.extend(check(session))
     if live_loan_ids is not None:
         problems.extend(_commitments_live(session, live_loan_ids))
@@ -372,6 +374,23 @@ def _closes(session: Session) -> list[Problem]:
                     )
                 )
         previous = closed_day
+    return problems
+
+
+def _statements(session: Session) -> list[Problem]:
+    """Every month's funder statement foots: in each block opening + movements = closing, to the cent."""
+    first, last = session.execute(
+        select(func.min(TransactionRow.effective_date), func.max(TransactionRow.effective_date))
+    ).one()
+    if first is None:
+        return []
+    problems = []
+    for index in range(first.year * 12 + first.month - 1, last.year * 12 + last.month):
+        year, month = divmod(index, 12)
+        try:
+            monthly_statement(session, year, month + 1)
+        except LedgerInconsistent as exc:
+            problems.append(Problem("statement_foots", str(exc)))
     return problems
 
 

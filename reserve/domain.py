@@ -338,6 +338,112 @@ class MonthlyStatement:
     reversals_available: Decimal
     deposits_by_grant: tuple[GrantDeposits, ...]
 
+    @property
+    def period_start(self) -> date:
+        return date(self.year, self.month, 1)
+
+    @property
+    def period_end(self) -> date:
+        following = date(self.year + self.month // 12, self.month % 12 + 1, 1)
+        return date.fromordinal(following.toordinal() - 1)
+
+    @property
+    def blocks(self) -> tuple[StatementBlock, ...]:
+        """The balance, committed and available blocks, each with every movement of the month signed.
+
+        A movement shows in every block with its effect on that block (zero where it does not touch
+        it: a commitment moves money from available to committed and leaves the balance alone), so
+        each block foots on its own (``opening + movements = closing``) and each line cross-foots
+        (``balance = committed + available``).
+        """
+        zero = Decimal("0.00")
+        committed_reversals = self.reversals - self.reversals_available
+        lines = {
+            "balance": (
+                self.deposits,
+                zero,
+                zero,
+                -self.claims_paid,
+                self.recoveries,
+                self.interest,
+                self.reversals,
+            ),
+            "committed": (
+                zero,
+                self.commitments,
+                -self.releases,
+                -self.claims_paid_from_commitments,
+                zero,
+                zero,
+                committed_reversals,
+            ),
+            "available": (
+                self.deposits,
+                -self.commitments,
+                self.releases,
+                -self.claims_paid_from_available,
+                self.recoveries,
+                self.interest,
+                self.reversals_available,
+            ),
+        }
+        ends = {
+            "balance": (self.opening_balance, self.closing_balance),
+            "committed": (self.opening_committed, self.closing_committed),
+            "available": (self.opening_available, self.closing_available),
+        }
+        return tuple(
+            StatementBlock(
+                name=name,
+                opening=ends[name][0],
+                lines=tuple(
+                    StatementLine(code, amount) for code, amount in zip(MOVEMENTS, lines[name], strict=True)
+                ),
+                closing=ends[name][1],
+            )
+            for name in ("balance", "committed", "available")
+        )
+
+    @property
+    def foots(self) -> bool:
+        """Every block foots and the blocks agree (balance = committed + available) at both ends."""
+        balance, committed, available = self.blocks
+        return all(block.difference == 0 for block in self.blocks) and all(
+            getattr(balance, end) == getattr(committed, end) + getattr(available, end)
+            for end in ("opening", "closing")
+        )
+
+
+#: The movements of a statement block, in the order they are printed.
+MOVEMENTS = ("deposits", "commitments", "releases", "claims_paid", "recoveries", "interest", "reversals")
+
+
+@dataclass(frozen=True)
+class StatementLine:
+    """One movement of a statement block: ``amount`` is its signed effect on the block."""
+
+    code: str
+    amount: Decimal
+
+
+@dataclass(frozen=True)
+class StatementBlock:
+    """One block of the monthly statement. ``closing`` is the ledger's balance at the month's end,
+    not the sum of the lines: ``difference`` (zero when the block foots) compares the two."""
+
+    name: str
+    opening: Decimal
+    lines: tuple[StatementLine, ...]
+    closing: Decimal
+
+    @property
+    def movements(self) -> Decimal:
+        return sum((line.amount for line in self.lines), Decimal("0.00"))
+
+    @property
+    def difference(self) -> Decimal:
+        return self.opening + self.movements - self.closing
+
 
 @dataclass(frozen=True)
 class JournalPage:

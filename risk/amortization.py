@@ -368,8 +368,12 @@ def _level_payments(cents: IntArray, rates: IntArray, terms: IntArray) -> IntArr
     r = rates[interest_bearing] / float(_PERIOD_DIVISOR)
     n = terms[interest_bearing].astype(np.float64)
     exact_ish = p * r / -np.expm1(-n * np.log1p(r))
-    rounded = np.floor(exact_ish + 0.5)
-    distance = np.abs(exact_ish + 0.5 - rounded)  # how far x is from a half-cent boundary
+    shifted = exact_ish + 0.5
+    rounded = np.floor(shifted)
+    # How far the payment is from a half-cent boundary, on either side: a float just below an exact
+    # tie (x.4999999...) floors one cent short, so the distance is to the nearest whole number of
+    # ``shifted``, not to its floor.
+    distance = np.abs(shifted - np.round(shifted))
     payments = rounded.astype(np.int64)
     close = np.flatnonzero(distance <= 1e-11 * exact_ish + 1e-9)
     if close.size:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import secrets
+
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
-from wtforms import EmailField, PasswordField, SelectField, StringField
+from wtforms import EmailField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length
 
@@ -14,6 +16,7 @@ from loanapp.access import roles
 from loanapp.accounts.models import User
 from loanapp.accounts.operations import AccountError, create_user, set_active
 from loanapp.extensions import db
+from loanapp.recovery.operations import send_link
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -29,7 +32,6 @@ class NewUserForm(FlaskForm):
             SelectChoice("admin", "Administrator"),
         ],
     )
-    password = PasswordField("Temporary password", validators=[DataRequired(), Length(min=10, max=200)])
 
 
 class EmptyForm(FlaskForm):
@@ -43,15 +45,23 @@ def users():  # type: ignore[no-untyped-def]
     status = 200
     if form.validate_on_submit():
         try:
+            # Nobody knows this password: the person chooses their own through the emailed link.
             user = create_user(
-                form.email.data, form.password.data, form.role.data, form.full_name.data, actor=current_user
+                form.email.data,
+                secrets.token_urlsafe(32),
+                form.role.data,
+                form.full_name.data,
+                actor=current_user,
             )
         except AccountError as exc:
             getattr(form, exc.field).errors.append(exc.message)
             status = 422
         else:
+            send_link(user, actor=current_user, purpose="welcome")
             db.session.commit()
-            flash(f"Created {user.email} ({user.role}).", "success")
+            flash(
+                f"Created {user.email} ({user.role}); a link to choose a password is on its way.", "success"
+            )
             return redirect(url_for("admin.users"))
     elif form.is_submitted():
         status = 422

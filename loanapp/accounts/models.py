@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, String
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from loanapp.access import ROLES
@@ -25,8 +25,13 @@ class User(UserMixin, db.Model):  # type: ignore[name-defined,misc]
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     locale: Mapped[str | None] = mapped_column(String(5))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Part of the session's user id: raising it (a password reset) signs out every session of the user.
+    session_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     tokens: Mapped[list[ApiToken]] = relationship(back_populates="user")
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_generation or 0}"
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses sessions of disabled users

@@ -165,3 +165,22 @@ def revoke_token(token_id: int, *, actor: User | None) -> None:
     if row is not None and row.revoked_at is None:
         row.revoked_at = utcnow()
         record("api_token.revoked", "user", row.user_id, actor=actor, details={"token_id": token_id})
+
+
+def set_language(user: User, code: str, *, actor: User | None) -> None:
+    """Keep the worker's language on the account: every page and message uses it."""
+    if code not in current_app.config["LANGUAGES"]:
+        raise AccountError("language", "Choose English or Spanish.")
+    if user.locale != code:
+        record(
+            "user.language_changed", "user", user.id, actor=actor, details={"from": user.locale, "to": code}
+        )
+        user.locale = code
+
+
+def set_password(user: User, password: str, *, actor: User | None, reason: str) -> None:
+    """A new password (reset or first choice); every session of the user ends (their id changes)."""
+    check_new_password(password)
+    user.password_hash = hash_password(password)
+    user.session_generation = (user.session_generation or 0) + 1
+    record("user.password_set", "user", user.id, actor=actor, details={"reason": reason})

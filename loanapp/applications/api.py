@@ -40,6 +40,7 @@ from loanapp.extensions import db
 from loanapp.loans import operations as loan_ops
 from loanapp.loans.api import present_loan
 from loanapp.loans.schemas import LoanSchema
+from loanapp.notices.operations import Preferences
 
 blp = api_blueprint(
     "applications_api",
@@ -187,6 +188,20 @@ def _same_person(application: Application, user: Any, body: dict[str, Any]) -> b
     )
 
 
+def _preferences(body: dict[str, Any]) -> Preferences | None:
+    """The worker's channels, language and SMS consent, when the client sent any of them."""
+    if body.get("language") is None and body.get("notify_by") is None and not body.get("sms_consent"):
+        return None
+    notify_by = set(body.get("notify_by") or ["email"])
+    return Preferences(
+        by_email="email" in notify_by,
+        by_sms="sms" in notify_by,
+        language=body.get("language"),
+        phone=(body.get("phone") or "").strip() or None,
+        sms_consent=bool(body.get("sms_consent")),
+    )
+
+
 @blp.route("")
 class Applications(MethodView):
     @public
@@ -213,6 +228,8 @@ class Applications(MethodView):
                 applicant=applicant,
                 new_account=account,
                 submission_key=key,
+                preferences=_preferences(body),
+                consent_channel="api",
             )
         )
         application = result.application

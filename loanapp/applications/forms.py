@@ -44,6 +44,7 @@ from loanapp.applications.vocabulary import (
     VERIFICATION_METHODS,
     VERIFICATION_OUTCOMES,
 )
+from loanapp.notices.operations import SMS_CONSENT_TEXT, Preferences
 from risk.money import CENT
 
 # --- fields that parse with clear messages ---------------------------------------------------------
@@ -236,6 +237,22 @@ class ApplyForm(FlaskForm):
             "I agree that the credit union may contact my employer or training program to check my job and income."
         )
     )
+    notify_by = RadioField(
+        _l("How should we tell you about your application and your loan?"),
+        choices=[
+            SelectChoice("email", _l("By email")),
+            SelectChoice("sms", _l("By text message")),
+            SelectChoice("both", _l("Both")),
+        ],
+        default="email",
+        validate_choice=False,
+    )
+    sms_consent = BooleanField(SMS_CONSENT_TEXT)
+    language = RadioField(
+        _l("Language for messages"),
+        choices=[SelectChoice("en", "English"), SelectChoice("es", "Español")],
+        validate_choice=False,
+    )
 
     def __init__(
         self, *args: Any, signed_in: bool, lists: dict[str, list[tuple[Any, str]]], **kwargs: Any
@@ -255,6 +272,18 @@ class ApplyForm(FlaskForm):
         data = {name: field.data for name, field in self._fields.items()}
         data["consent"] = bool(self.consent.data)
         return data
+
+    def preferences(self, default_language: str) -> Preferences:
+        """How the worker wants to hear from us (the phone is the application's)."""
+        notify_by = self.notify_by.data if self.notify_by.data in ("email", "sms", "both") else "email"
+        language = self.language.data if self.language.data in ("en", "es") else default_language
+        return Preferences(
+            by_email=notify_by in ("email", "both"),
+            by_sms=notify_by in ("sms", "both"),
+            language=language,
+            phone=(self.phone.data or "").strip() or None,
+            sms_consent=bool(self.sms_consent.data),
+        )
 
     def add_errors(self, errors: dict[str, list[Any]]) -> None:
         """Put the rules' messages on their fields (or on the form for anything without a field)."""

@@ -60,6 +60,7 @@ from loanapp.audit.trail import record
 from loanapp.clock import business_date
 from loanapp.db import utcnow
 from loanapp.extensions import db
+from loanapp.notices.operations import Preferences, check_preferences, set_preferences
 from loanapp.programs.models import Employer, ReferralPartner, TrainingProgram
 from loanapp.quotes.terms import ProgramLimits
 from risk.dates import add_months
@@ -246,6 +247,8 @@ def submit_application(
     draft_token: str | None = None,
     document: Upload | None = None,
     now: datetime | None = None,
+    preferences: Preferences | None = None,
+    consent_channel: str = "web",
 ) -> Submitted:
     """Create the application (and the worker's account when they have none).
 
@@ -264,6 +267,8 @@ def submit_application(
     errors = check_application(data, today=today, limits=program_limits(), lists=managed_lists())
     if applicant is None:
         errors.update(_check_new_account(new_account))
+    if preferences is not None:
+        errors.update(check_preferences(preferences))
     checked = None
     if document is not None:
         try:
@@ -289,6 +294,9 @@ def submit_application(
                     )
                 except AccountError as exc:
                     raise InvalidApplication({exc.field: [exc.message]}) from exc
+            if preferences is not None:
+                # Before the application's event, so its first notice already goes where the worker asked.
+                set_preferences(applicant, preferences, channel=consent_channel, actor=applicant)
             application = _new_application(data, applicant, submission_key, now)
             db.session.add(application)
             db.session.flush()

@@ -91,6 +91,20 @@ class NewApplicationSchema(Schema):
         metadata={"description": "Consent to verification of employment and income; must be true."},
     )
     submission_key = fields.String(load_default=None, validate=validate.Length(min=8, max=64))
+    language = fields.String(
+        load_default=None,
+        validate=validate.OneOf(["en", "es"]),
+        metadata={"description": "Language of the worker's pages and messages (kept on the account)."},
+    )
+    notify_by = fields.List(
+        fields.String(validate=validate.OneOf(["email", "sms"])),
+        load_default=None,
+        metadata={"description": "Channels for notices: email, sms or both (default email)."},
+    )
+    sms_consent = fields.Boolean(
+        load_default=False,
+        metadata={"description": "The worker agrees to texts at `phone` (required with sms in notify_by)."},
+    )
 
 
 class EmployerRefSchema(Schema):

@@ -10,6 +10,7 @@ import secrets
 from typing import Any
 
 from flask import abort, current_app, flash, redirect, render_template, request, send_file, session, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_user
 from sqlalchemy import select
@@ -89,6 +90,8 @@ def apply():  # type: ignore[no-untyped-def]
             formdata=MultiDict(draft) if draft else None, signed_in=user is not None, lists=form_lists()
         )
         form.submission_key.data = secrets.token_urlsafe(24)
+        if form.language.data not in ("en", "es"):
+            form.language.data = str(get_locale())
         return _render_apply(form, draft_loaded=bool(draft))
 
     form = ApplyForm(signed_in=user is not None, lists=form_lists())
@@ -118,6 +121,7 @@ def apply():  # type: ignore[no-untyped-def]
             submission_key=form.submission_key.data or secrets.token_urlsafe(24),
             draft_token=token,
             document=upload,
+            preferences=form.preferences(str(get_locale())),
         )
     except ApplicationError as exc:
         db.session.rollback()

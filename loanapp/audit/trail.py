@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -15,6 +16,16 @@ def _plain(value: Any) -> Any:
     return json.loads(
         json.dumps(value, default=lambda v: str(v) if isinstance(v, Decimal) else v.isoformat())
     )
+
+
+#: Called with each event as it is recorded, inside the same transaction (``loanapp.notices`` queues
+#: the worker's notices from here, so a notice commits or rolls back with its event).
+_subscribers: list[Callable[[AuditEvent], None]] = []
+
+
+def subscribe(listener: Callable[[AuditEvent], None]) -> None:
+    if listener not in _subscribers:
+        _subscribers.append(listener)
 
 
 def record(
@@ -38,4 +49,6 @@ def record(
         details=_plain(details or {}),
     )
     db.session.add(event)
+    for listener in _subscribers:
+        listener(event)
     return event

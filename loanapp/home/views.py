@@ -21,6 +21,13 @@ def index():  # type: ignore[no-untyped-def]
 def set_language(code: str):  # type: ignore[no-untyped-def]
     if code in current_app.config["LANGUAGES"]:
         session["lang"] = code
+        if current_user.is_authenticated and current_user.locale != code:
+            # Signed in, the choice is kept on the account: every page and message uses it.
+            from loanapp.accounts.operations import set_language
+            from loanapp.extensions import db
+
+            set_language(current_user, code, actor=current_user)
+            db.session.commit()
     return redirect(_safe_next(request.args.get("next")) or url_for("home.index"))
 
 

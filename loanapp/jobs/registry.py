@@ -19,7 +19,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 #: Modules whose import registers jobs.
-JOB_MODULES = ("loanapp.servicing.jobs", "loanapp.projections.jobs")
+JOB_MODULES = (
+    "loanapp.servicing.jobs",
+    "loanapp.projections.jobs",
+    "loanapp.notices.jobs",
+    "loanapp.outcomes.jobs",
+)
 
 
 @dataclass(frozen=True)

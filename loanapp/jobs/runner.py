@@ -60,7 +60,7 @@ def run_job(
         run = db.session.scalar(
             select(JobRun).where(JobRun.job == name, JobRun.business_date == business_date)
         )
-        if run is not None and run.status == "succeeded" and not force:
+        if run is not None and run.status == "succeeded" and not force and not job.repeatable:
             db.session.rollback()
             return RunResult(name, business_date, Outcome.ALREADY_DONE, dict(run.counts or {}))
         if run is None:

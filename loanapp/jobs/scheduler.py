@@ -5,7 +5,8 @@ Each job in the ``JOBS`` setting fires on its cron expression in ``JOBS_TIMEZONE
 process, runs :func:`loanapp.jobs.runner.run_pending`, which catches up any dates missed while the
 scheduler was down. Two schedulers started by mistake do no harm: the job lock lets one run a job and
 the other finds it busy or done. Every minute it also runs projections left queued
-(``loanapp.projections.runs.drain_queue``; claiming a run is atomic, so two sweeps never run one twice).
+(``loanapp.projections.runs.drain_queue``; claiming a run is atomic, so two sweeps never run one twice)
+and the notices sender (``loanapp.notices.jobs``).
 """
 
 from __future__ import annotations
@@ -37,6 +38,17 @@ def sweep_projections(app: Flask) -> list[int]:
         return ran
 
 
+def send_notices(app: Flask) -> runner.RunResult:
+    """The notices job (reminders, then everything due to send), under the jobs' lock."""
+    from loanapp.clock import business_date
+
+    with app.app_context():
+        result = runner.run_job("notices", business_date(), trigger="schedule")
+        if result.counts.get("sent") or result.counts.get("failed") or result.error:
+            app.logger.info("notices: %s %s %s", result.outcome, result.counts, result.error)
+        return result
+
+
 def build_scheduler(app: Flask) -> BlockingScheduler:
     with app.app_context():
         zone = runner.timezone()
@@ -60,6 +72,16 @@ def build_scheduler(app: Flask) -> BlockingScheduler:
         minutes=1,
         id="projection_queue",
         name="projection_queue",
+        max_instances=1,
+        coalesce=True,
+    )
+    scheduler.add_job(
+        send_notices,
+        "interval",
+        args=[app],
+        seconds=int(app.config["NOTICES_INTERVAL_SECONDS"]),
+        id="notices",
+        name="notices",
         max_instances=1,
         coalesce=True,
     )

@@ -161,6 +161,10 @@ def book_loan(application: Application, *, version: int | None, data: BookingInp
             loan.reserve_transaction_id = commitment.id
             loan.reserve_commitment = commitment.amount_for(AccountKind.COMMITTED)
             mark_booked(application, loan_id=loan.id, actor=actor)
+            # The collections workbench's search keys for the borrower (name folded, phone digits).
+            from loanapp.collections.operations import open_case
+
+            open_case(loan, application)
             record(
                 "loan.booked",
                 "loan",

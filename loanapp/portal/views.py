@@ -19,6 +19,7 @@ from flask_login import current_user
 from loanapp.access import roles
 from loanapp.clock import business_date
 from loanapp.formatting import money as show_money
+from loanapp.outcomes.worker import check_in_link
 from loanapp.servicing import queries
 from loanapp.servicing.policy import current_policy
 
@@ -125,4 +126,5 @@ def loan(loan_id: int):  # type: ignore[no-untyped-def]
         quote=quote,
         quote_error=quote_error,
         payoff_date=raw,
+        check_in_url=check_in_link(loan.id, today),
     ), status

@@ -27,6 +27,7 @@ from loanapp.reserve_admin.forms import (
     RecoveryForm,
     ReversalForm,
 )
+from loanapp.reserve_admin.months import BadMonth, parse_month
 from loanapp.reserve_admin.policy import reserve_policy
 from loanapp.reserve_admin.refusals import REFUSALS, status_for
 
@@ -400,62 +401,112 @@ def record_recovery(claim_id: int):  # type: ignore[no-untyped-def]
 
 
 def _statement_month() -> tuple[int, int]:
-    raw = request.args.get("month", "").strip()
-    if not raw:
-        last = business_date().replace(day=1) - dt.timedelta(days=1)
-        return last.year, last.month
     try:
-        year, month = (int(part) for part in raw.split("-"))
-        dt.date(year, month, 1)
-    except ValueError:
-        abort(400, description="month must look like 2026-10.")
-    return year, month
+        return parse_month(request.args.get("month", ""), business_date())
+    except BadMonth as exc:
+        abort(400, description=str(exc))
 
 
-@bp.route("/statement")
-@roles("staff", "admin")
-def statement():  # type: ignore[no-untyped-def]
-    year, month = _statement_month()
-    result = reserve.monthly_statement(db.session, year, month)
+def _statement_page(raw_month: str) -> Any:
+    """The statement, or the page with a clear message: a bad month (400), a ledger that does not foot (409)."""
+    today = business_date()
+    try:
+        year, month = parse_month(raw_month, today)
+    except BadMonth as exc:
+        return render_template(
+            "reserve/statement.html", s=None, error=str(exc), month=raw_month, form=MonthCloseForm()
+        ), 400
+    try:
+        result = reserve.monthly_statement(db.session, year, month)
+    except reserve.LedgerInconsistent:
+        message = (
+            f"The statement for {dt.date(year, month, 1):%B %Y} does not add up against the ledger, so it is "
+            "not shown. Nothing has been changed; ask the administrator to run the reserve check."
+        )
+        return render_template(
+            "reserve/statement.html",
+            s=None,
+            error=message,
+            month=f"{year}-{month:02d}",
+            form=MonthCloseForm(),
+        ), 409
+    closes = {(c.year, c.month): c for c in reserve.closed_months(db.session)}
+    close = closes.get((year, month))
     return render_template(
         "reserve/statement.html",
         s=result,
+        error=None,
+        month=f"{year}-{month:02d}",
+        labels=STATEMENT_MOVEMENTS,
+        prepared_on=today,
+        prepared_by=current_user.full_name or current_user.email,
+        close=close,
+        closed_by=_user_name(close.closed_by) if close else None,
         form=MonthCloseForm(month=f"{year}-{month:02d}"),
         closed_through=reserve.closed_through(db.session),
     )
 
 
-STATEMENT_LINES = (
-    ("Opening balance", "opening_balance"),
-    ("Grant deposits", "deposits"),
-    ("Recoveries", "recoveries"),
-    ("Interest earned", "interest"),
-    ("Claims paid", "claims_paid"),
-    ("Reversals (net)", "reversals"),
-    ("Closing balance", "closing_balance"),
-    ("Opening available", "opening_available"),
-    ("Commitments to booked loans", "commitments"),
-    ("Commitments released", "releases"),
-    ("Claims paid from commitments", "claims_paid_from_commitments"),
-    ("Claims paid from available", "claims_paid_from_available"),
-    ("Closing available", "closing_available"),
-    ("Opening committed", "opening_committed"),
-    ("Closing committed", "closing_committed"),
-)
+def _user_name(user_id: int) -> str:
+    from loanapp.accounts.models import User
+
+    user = db.session.get(User, user_id)
+    return "" if user is None else (user.full_name or user.email)
+
+
+@bp.route("/statement")
+@roles("staff", "admin")
+def statement():  # type: ignore[no-untyped-def]
+    return _statement_page(request.args.get("month", ""))
+
+
+#: The statement's movement lines: how each is printed (the sign of each amount is the block's own).
+STATEMENT_MOVEMENTS = {
+    "deposits": "Grant deposits",
+    "commitments": "Commitments to booked loans",
+    "releases": "Commitments released (paid-off and charged-off loans)",
+    "claims_paid": "Claims paid",
+    "recoveries": "Recoveries",
+    "interest": "Interest earned",
+    "reversals": "Reversals (net)",
+}
+BLOCK_TITLES = {"balance": "Reserve balance", "committed": "Committed", "available": "Available"}
 
 
 @bp.route("/statement.csv")
 @roles("staff", "admin")
 def statement_csv():  # type: ignore[no-untyped-def]
     year, month = _statement_month()
-    result = reserve.monthly_statement(db.session, year, month)
+    try:
+        result = reserve.monthly_statement(db.session, year, month)
+    except reserve.LedgerInconsistent:
+        abort(409, description="This statement does not add up against the ledger; ask the administrator.")
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["line", "amount"])
-    for label, attr in STATEMENT_LINES:
-        writer.writerow([label, f"{getattr(result, attr):.2f}"])
+    blocks = result.blocks
+    writer.writerow(["line", *(block.name for block in blocks)])
+    writer.writerow(["Opening", *(f"{block.opening:.2f}" for block in blocks)])
+    for index, code in enumerate(reserve.MOVEMENTS):
+        writer.writerow(
+            [STATEMENT_MOVEMENTS[code], *(f"{block.lines[index].amount:.2f}" for block in blocks)]
+        )
+    writer.writerow(["Movements", *(f"{block.movements:.2f}" for block in blocks)])
+    writer.writerow(["Closing", *(f"{block.closing:.2f}" for block in blocks)])
+    writer.writerow(["Difference", *(f"{block.difference:.2f}" for block in blocks)])
     for grant in result.deposits_by_grant:
-        writer.writerow([f"Deposits: {grant.funder} / {grant.grant}", f"{grant.amount:.2f}"])
+        writer.writerow(
+            [
+                f"Deposits: {grant.funder} / {grant.grant}",
+                f"{grant.amount:.2f}",
+                "0.00",
+                f"{grant.amount:.2f}",
+            ]
+        )
+    writer.writerow(["Period", result.period_start.isoformat(), result.period_end.isoformat(), ""])
+    writer.writerow(
+        ["Prepared", business_date().isoformat(), current_user.full_name or current_user.email, ""]
+    )
+    writer.writerow(["Status", "closed" if result.closed else "open", "", ""])
     return Response(
         out.getvalue(),
         mimetype="text/csv",

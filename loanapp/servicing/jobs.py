@@ -11,7 +11,12 @@ from loanapp.servicing import aging, reports
 
 @job("aging", "Days past due and bucket of every active loan; bucket history; late fees if enabled.")
 def aging_job(run: JobContext) -> dict[str, Any]:
-    return aging.age_portfolio(run.business_date, progress=run.progress)
+    counts = aging.age_portfolio(run.business_date, progress=run.progress)
+    # Loans under a hardship plan are held to the plan's schedule (loanapp.collections).
+    from loanapp.collections.operations import age_planned_loans
+
+    counts["loans_with_plans"] = age_planned_loans(run.business_date)
+    return counts
 
 
 @job("delinquency_snapshot", "Month-end delinquency per bucket, for the chart of delinquency over time.")

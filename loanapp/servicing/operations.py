@@ -68,7 +68,7 @@ from loanapp.servicing.models import (
 )
 from loanapp.servicing.policy import ServicingPolicy, current_policy
 from reserve.schema import TransactionRow
-from risk import delinquency
+from risk import delinquency, hardship
 from risk.money import CENT, ZERO, money
 from risk.servicing import LoanState, accrue, apply_payment, assess_fee
 
@@ -635,7 +635,11 @@ def refresh_delinquency(
     schedule: Sequence[delinquency.Installment] | None = None,
 ) -> None:
     """Days past due and bucket as of today, and the bucket history rewritten from ``since``."""
-    schedule = schedule if schedule is not None else queries.schedule_of(loan)
+    # Hardship plans (loanapp.collections) change the schedule from their effective dates.
+    versions = queries.schedule_versions(loan)
+    if len(versions) == 1 and schedule is not None:
+        versions = [(versions[0][0], schedule)]
+    schedule = hardship.in_force(versions, today)
     credits = credits_of(loan.id)
     positions.refresh_loan_month_ends(loan, row, since, schedule=schedule, credits=credits, policy=policy)
     position = queries.position_on(credits, loan.principal, today)
@@ -668,8 +672,8 @@ def refresh_delinquency(
         charged = db.session.scalar(select(ChargeOff.charged_off_on).where(ChargeOff.loan_id == loan.id))
         if charged is not None:
             ended = (charged, delinquency.CHARGED_OFF)
-    segments = delinquency.bucket_timeline(
-        schedule,
+    segments = hardship.timeline(
+        versions,
         loan.principal,
         credits,
         start,

@@ -33,6 +33,20 @@ from risk.servicing import LoanState, accrue, payoff_amount
 ZERO_ACCRUAL = Decimal("0E-10")
 
 
+def schedule_versions(loan: Loan) -> list[tuple[dt.date, Sequence[delinquency.Installment]]]:
+    """The schedule in force over time (hardship plans, ``loanapp.collections.plans``), disclosed first."""
+    from loanapp.collections.plans import schedule_versions as versions
+
+    return versions(loan)
+
+
+def schedule_in_force(loan: Loan, on: dt.date) -> Sequence[delinquency.Installment]:
+    """The schedule the loan is held to on ``on``: the disclosed one, or the latest plan's from its date."""
+    from risk.hardship import in_force
+
+    return in_force(schedule_versions(loan), on)
+
+
 def schedule_of(loan: Loan) -> list[delinquency.Installment]:
     rows = db.session.execute(
         select(LoanInstallment.due_date, LoanInstallment.payment)
@@ -117,7 +131,7 @@ def loan_position(
     """The loan on ``as_of`` (today or later: a payoff quote; the stored state is the latest)."""
     policy = policy or current_policy()
     row = row if row is not None else servicing_row(loan)
-    schedule = schedule if schedule is not None else schedule_of(loan)
+    schedule = schedule if schedule is not None else schedule_in_force(loan, as_of)
     state = state_of(loan, row)
     on = max(as_of, state.as_of)
     accrued = accrue(state, on)
@@ -169,8 +183,14 @@ class ScheduleLine:
 
 
 def installments_of(loan: Loan) -> list[Any]:
-    """The disclosed installments as plain rows (number, due_date, payment, interest, principal,
-    balance): read on every visit of the worker's page, so no ORM objects."""
+    """The installments in force as plain rows (number, due_date, payment, interest, principal,
+    balance): the disclosed ones, or after a hardship plan the plan's (``loanapp.collections``).
+    Read on every visit of the worker's page, so no ORM objects."""
+    from loanapp.collections.plans import rows_in_force
+
+    revised = rows_in_force(loan)
+    if revised is not None:
+        return revised
     return list(
         db.session.execute(
             select(

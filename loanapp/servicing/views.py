@@ -17,6 +17,7 @@ from sqlalchemy import select
 from loanapp import charts
 from loanapp.access import roles
 from loanapp.clock import business_date
+from loanapp.collections.queries import borrower_contact
 from loanapp.extensions import db
 from loanapp.formatting import money as show_money
 from loanapp.loans.models import Loan
@@ -114,6 +115,7 @@ def render_loan(loan: Loan, status: int = 200, **forms: Any) -> Any:
         "charge_off_form": forms.get("charge_off_form") or ChargeOffForm(formdata=None),
         "recovery_form": forms.get("recovery_form") or RecoveryForm(formdata=None, received_on=today),
         "new_key": lambda: uuid.uuid4().hex,
+        "contact": borrower_contact(loan),
     }
     return render_template("servicing/loan.html", **context), status
 

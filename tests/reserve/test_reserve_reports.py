@@ -113,6 +113,44 @@ def test_monthly_statement_foots_and_shows_each_movement(session: Session) -> No
     assert r.monthly_statement(session, 2016, 1).closed
 
 
+def test_every_block_shows_every_movement_signed_and_foots(session: Session) -> None:
+    history(session)
+    jan, feb = r.monthly_statement(session, 2016, 1), r.monthly_statement(session, 2016, 2)
+    balance, committed, available = ({line.code: line.amount for line in block.lines} for block in jan.blocks)
+    # The available block shows the commitments that leave it, not only what the balance block shows.
+    assert available["commitments"] == Decimal("-3150.00") == -committed["commitments"]
+    assert balance["commitments"] == 0
+    balance, committed, available = ({line.code: line.amount for line in b.lines} for b in feb.blocks)
+    assert (committed["releases"], available["releases"]) == (Decimal("-1350.00"), Decimal("1350.00"))
+    assert (balance["claims_paid"], committed["claims_paid"], available["claims_paid"]) == (
+        Decimal("-3100.00"),
+        Decimal("-1800.00"),
+        Decimal("-1300.00"),
+    )
+    assert (balance["reversals"], available["reversals"]) == (Decimal("-5.00"), Decimal("-5.00"))
+    for statement in (jan, feb):
+        assert statement.foots
+        assert statement.period_start.day == 1 and (statement.period_end.month, statement.period_end.day) in (
+            (1, 31),
+            (2, 29),
+        )
+        blocks = statement.blocks
+        assert [block.name for block in blocks] == ["balance", "committed", "available"]
+        for block in blocks:
+            assert [line.code for line in block.lines] == list(r.MOVEMENTS)
+            assert block.opening + block.movements == block.closing and block.difference == 0
+        for index in range(len(r.MOVEMENTS)):  # every line cross-foots
+            assert (
+                blocks[0].lines[index].amount == blocks[1].lines[index].amount + blocks[2].lines[index].amount
+            )
+        position = r.reserve_position(session, statement.period_end)
+        assert (blocks[0].closing, blocks[1].closing, blocks[2].closing) == (
+            position.balance,
+            position.committed,
+            position.available,
+        )
+
+
 def test_statement_that_does_not_foot_is_refused(session: Session) -> None:
     from sqlalchemy import update
 
@@ -126,6 +164,7 @@ def test_statement_that_does_not_foot_is_refused(session: Session) -> None:
     )
     with pytest.raises(r.LedgerInconsistent):
         r.monthly_statement(session, 2016, 2)
+    assert "statement_foots" in {problem.code for problem in r.verify(session)}
 
 
 def test_journal_filters_and_pages(session: Session) -> None:

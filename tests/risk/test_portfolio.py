@@ -72,6 +72,38 @@ def test_exact_half_cent_payment_is_rounded_up_in_the_vectorised_code() -> None:
     assert level_payments_cents(np.array([50_001]), np.array([0]), np.array([2])).tolist() == [25_001]
 
 
+def _two_month_ties() -> list[tuple[int, int]]:
+    """Every (principal cents, rate bp) in the program's range whose 2-month payment is exactly a
+    half cent: the payment is ``P * q`` with ``q = (1 + r)^2 / (2 + r)``, an exact tie when ``2 P q``
+    is an odd whole number of cents."""
+    from fractions import Fraction
+
+    ties = []
+    for rate_bp in range(1, 1801):
+        q = Fraction((120_000 + rate_bp) ** 2, 120_000 * (240_000 + rate_bp))
+        if q.denominator % 2 == 0 and q.numerator % 2 == 1:
+            for odd in (1, 3, 5):
+                cents = q.denominator * odd // 2
+                if 50_000 <= cents <= 100_000_000:
+                    ties.append((cents, rate_bp))
+    return ties
+
+
+def test_exact_half_cent_ties_give_the_scalar_payment_in_the_vectorised_code() -> None:
+    ties = _two_month_ties()
+    assert len(ties) > 500  # 2-month terms have many exact ties in the program's range
+    principals = np.array([c for c, _ in ties])
+    rates = np.array([r for _, r in ties])
+    terms = np.full(len(ties), 2)
+    vectorised = level_payments_cents(principals, rates, terms)
+    scalar = [to_cents(level_payment(from_cents(c), Decimal(r) / 100, 2)) for c, r in ties]
+    assert vectorised.tolist() == scalar
+    # Each is a tie rounded up: e.g. $640,040.00 at 0.15% for 2 months is $320,080.005.
+    assert (64_004_000, 15) in ties and scalar[ties.index((64_004_000, 15))] == 32_008_001
+    schedules = portfolio_schedules(principals, rates, terms)
+    assert schedules.payment[:, 0].tolist() == scalar
+
+
 def test_entries_past_a_loans_term_are_zero() -> None:
     result = portfolio_schedules(np.array([100_000, 200_000]), np.array([600, 600]), np.array([2, 5]))
     for array in result:

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from loanapp.access import rule_for
 from tests.app.applications.conftest import PDF, accept, approve, fund_reserve, submit, verify
 
-ID_PARAMS = ("application_id", "document_id", "loan_id")
+ID_PARAMS = ("application_id", "document_id", "loan_id", "notice_id")
 
 
 @pytest.fixture
@@ -24,6 +24,7 @@ def booked(app: Flask, users: dict[str, int]) -> dict[str, int]:
     from loanapp.clock import business_date
     from loanapp.extensions import db
     from loanapp.loans.operations import book_loan, default_booking_dates
+    from loanapp.notices.operations import issue_adverse_action
 
     with app.test_request_context():
         worker = db.session.get(User, users["worker"])
@@ -42,8 +43,15 @@ def booked(app: Flask, users: dict[str, int]) -> dict[str, int]:
             data=default_booking_dates(business_date()),
             actor=officer,
         )
+        # A real adverse-action notice on the worker's application, so its URL is worth guessing.
+        notice = issue_adverse_action(application, kind="declined", reasons=["Income"], day=business_date())
         db.session.commit()
-        return {"application_id": application.id, "document_id": document.id, "loan_id": loan.id}
+        return {
+            "application_id": application.id,
+            "document_id": document.id,
+            "loan_id": loan.id,
+            "notice_id": notice.id,
+        }
 
 
 def _routes(app: Flask) -> list[tuple[str, str, str, Any]]:

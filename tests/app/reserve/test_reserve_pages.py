@@ -61,10 +61,12 @@ def test_statement_balances_and_exports_csv(client, auth) -> None:  # type: igno
         },
     )
     page = client.get("/reserve/statement?month=2026-10").get_data(as_text=True)
-    assert "Closing balance" in page and "$1,200.00" in page
+    assert "Closing per the ledger" in page and "$1,200.00" in page
     csv_text = client.get("/reserve/statement.csv?month=2026-10").get_data(as_text=True)
-    assert "Opening balance,0.00" in csv_text and "Closing balance,1200.00" in csv_text
-    assert "Deposits: ESD / G1,1200.00" in csv_text
+    assert "line,balance,committed,available" in csv_text
+    assert "Opening,0.00,0.00,0.00" in csv_text and "Closing,1200.00,0.00,1200.00" in csv_text
+    assert "Difference,0.00,0.00,0.00" in csv_text
+    assert "Deposits: ESD / G1,1200.00,0.00,1200.00" in csv_text
 
 
 def test_a_closed_month_refuses_postings_dated_in_it(app: Flask, client, auth) -> None:  # type: ignore[no-untyped-def]

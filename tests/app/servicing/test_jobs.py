@@ -191,7 +191,14 @@ def test_the_scheduler_runs_each_job_on_its_cron_in_new_york(app: Flask) -> None
 
     scheduler = build_scheduler(app)
     jobs = {job.id: job for job in scheduler.get_jobs()}
-    assert set(jobs) == {"aging", "delinquency_snapshot", "projection_snapshot", "projection_queue"}
+    assert set(jobs) == {
+        "aging",
+        "delinquency_snapshot",
+        "projection_snapshot",
+        "projection_queue",
+        "notices",
+        "check_ins",
+    }
     aging = jobs["aging"].trigger
     assert str(aging.timezone) == "America/New_York"
     assert aging.get_next_fire_time(None, at(dt.date(2026, 3, 8), 3)) == at(dt.date(2026, 3, 9), 2, 0)

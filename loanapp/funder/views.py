@@ -1,0 +1,101 @@
+"""Funder-pack pages: the enrolment register (page and CSV) and the claim packet. Parse, call, render."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from typing import Any
+
+from flask import Blueprint, Response, abort, render_template, request
+
+import reserve
+from loanapp.access import roles
+from loanapp.clock import business_date
+from loanapp.funder.packet import claim_packet
+from loanapp.funder.register import CSV_COLUMNS, enrolment_register
+from loanapp.reserve_admin.months import BadMonth, parse_month
+from loanapp.servicing.forms import COLLATERAL_NAMES
+from loanapp.servicing.policy import current_policy
+
+bp = Blueprint("funder", __name__, url_prefix="/reserve")
+
+#: How a register status (a bucket label) is printed.
+STATUS_NAMES = {"paid_off": "Paid off", "charged_off": "Charged off", "current": "Current"}
+CLAIM_STATUS_NAMES = {"pending": "Pending", "paid": "Paid", "rejected": "Rejected"}
+
+
+def status_name(label: str) -> str:
+    return STATUS_NAMES.get(label, f"{label} days past due")
+
+
+def _register(raw_month: str) -> Any:
+    """The register, or the message that explains why there is none (a bad month; a ledger that does not foot)."""
+    try:
+        year, month = parse_month(raw_month, business_date())
+    except BadMonth as exc:
+        return None, str(exc), 400
+    try:
+        return enrolment_register(year, month, current_policy().current), None, 200
+    except reserve.LedgerInconsistent:
+        message = (
+            f"The reserve ledger does not add up for {dt.date(year, month, 1):%B %Y}, so the register is "
+            "not shown. Nothing has been changed; ask the administrator to run the reserve check."
+        )
+        return None, message, 409
+
+
+@bp.route("/register")
+@roles("staff", "admin")
+def register():  # type: ignore[no-untyped-def]
+    raw = request.args.get("month", "")
+    result, error, status = _register(raw)
+    month = f"{result.year}-{result.month:02d}" if result is not None else raw
+    return render_template(
+        "funder/register.html",
+        r=result,
+        error=error,
+        month=month,
+        status_name=status_name,
+        claim_status_names=CLAIM_STATUS_NAMES,
+        prepared_on=business_date(),
+    ), status
+
+
+@bp.route("/register.csv")
+@roles("staff", "admin")
+def register_csv():  # type: ignore[no-untyped-def]
+    result, error, status = _register(request.args.get("month", ""))
+    if result is None:
+        abort(status, description=error)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(CSV_COLUMNS)
+    for line in result.lines:
+        writer.writerow(line.csv_row())
+    return Response(
+        out.getvalue(),
+        mimetype="text/csv",
+        headers={
+            "Content-Disposition": (
+                f"attachment; filename=enrolment-register-{result.year}-{result.month:02d}.csv"
+            )
+        },
+    )
+
+
+@bp.route("/claims/<int:claim_id>/packet")
+@roles("staff", "officer", "admin")
+def packet(claim_id: int):  # type: ignore[no-untyped-def]
+    try:
+        found = claim_packet(claim_id, business_date(), current_policy())
+    except reserve.ClaimNotFound:
+        abort(404)
+    return render_template(
+        "funder/packet.html",
+        p=found,
+        status_name=status_name,
+        claim_status_names=CLAIM_STATUS_NAMES,
+        prepared_on=business_date(),
+        collateral_names=COLLATERAL_NAMES,
+    )

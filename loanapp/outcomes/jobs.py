@@ -1,0 +1,13 @@
+"""The outcome feature's scheduled job (registered with ``loanapp.jobs``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from loanapp.jobs.registry import JobContext, job
+from loanapp.outcomes import operations
+
+
+@job("check_ins", "Check-in schedule of every booked loan; due, overdue and not-reached check-ins.")
+def check_ins_job(run: JobContext) -> dict[str, Any]:
+    return operations.refresh_all(run.business_date)
