@@ -168,9 +168,12 @@ def main() -> None:
             met[f"{n:,} loans under {seconds:.0f} s (wall {by[n]['wall']:.1f}, cpu {by[n]['cpu']:.1f})"] = (
                 by[n]["wall"] < seconds
             )
-            met[f"{n:,} loans under {size / 2**30:.0f} GB ({by[n]['peak'] / 2**30:.2f} GB)"] = by[n]["peak"] < size
+            met[f"{n:,} loans under {size / 2**30:.0f} GB ({by[n]['peak'] / 2**30:.2f} GB)"] = (
+                by[n]["peak"] < size
+            )
     met["less than linear in loans"] = all(
-        by[big]["wall"] / by[small]["wall"] < big / small for small, big in zip(CASES, CASES[1:], strict=False)
+        by[big]["wall"] / by[small]["wall"] < big / small
+        for small, big in zip(CASES, CASES[1:], strict=False)
     )
     if 1_000 in by:
         ref = reference_seconds()

@@ -39,16 +39,21 @@ class Job:
     name: str
     description: str
     run: Callable[[JobContext], dict[str, Any]]
+    #: Runs whenever called (not once per business date) and commits its own progress, e.g. the
+    #: notices sender, whose every delivered message must stay recorded whatever happens next.
+    repeatable: bool = False
 
 
 _JOBS: dict[str, Job] = {}
 
 
-def job(name: str, description: str) -> Callable[[Callable[[JobContext], dict[str, Any]]], Any]:
+def job(
+    name: str, description: str, *, repeatable: bool = False
+) -> Callable[[Callable[[JobContext], dict[str, Any]]], Any]:
     def register(run: Callable[[JobContext], dict[str, Any]]) -> Callable[[JobContext], dict[str, Any]]:
         if name in _JOBS and _JOBS[name].run is not run:
             raise ValueError(f"job {name!r} is registered twice")
-        _JOBS[name] = Job(name, description, run)
+        _JOBS[name] = Job(name, description, run, repeatable)
         return run
 
     return register

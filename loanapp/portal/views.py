@@ -18,10 +18,13 @@ from flask_login import current_user
 
 from loanapp.access import roles
 from loanapp.clock import business_date
+from loanapp.collections.plans import plans_of
 from loanapp.formatting import money as show_money
 from loanapp.outcomes.worker import check_in_link
 from loanapp.servicing import queries
 from loanapp.servicing.policy import current_policy
+from risk.amortization import Installment
+from risk.disclosure import group_payments
 
 bp = Blueprint("portal", __name__, url_prefix="/my")
 
@@ -74,7 +77,7 @@ def loan(loan_id: int):  # type: ignore[no-untyped-def]
         except ValueError:
             chosen = None
         if chosen is None or not today <= chosen <= latest:
-            quote_error = _("Choose a date from today to %(date)s.", date=latest.isoformat())
+            quote_error = _("Choose a date from today to %(date)s.", date=_day(latest, locale))
             status = 422
         elif loan.status == "active":
             quote = {"date": chosen, "amount": queries.payoff_quote(loan, chosen, row)}
@@ -120,6 +123,12 @@ def loan(loan_id: int):  # type: ignore[no-untyped-def]
         position=position,
         schedule=schedule,
         paid_count=sum(1 for line in lines if line.status == "paid"),
+        groups=group_payments(
+            [
+                Installment(r.number, r.due_date, r.payment, r.interest, r.principal, r.balance)
+                for r in installments
+            ]
+        ),
         history=history,
         today=today,
         latest=latest,
@@ -127,4 +136,5 @@ def loan(loan_id: int):  # type: ignore[no-untyped-def]
         quote_error=quote_error,
         payoff_date=raw,
         check_in_url=check_in_link(loan.id, today),
+        hardship_plans=plans_of(loan),
     ), status

@@ -31,7 +31,8 @@ from loanapp.servicing import aging, bulk, queries
 from loanapp.servicing.models import ChargeOff, DelinquencySnapshot, LoanServicing, MonthEndPosition
 from loanapp.servicing.policy import ServicingPolicy
 from risk import delinquency
-from risk.money import money, to_cents
+from risk.hardship import in_force
+from risk.money import money
 
 IntArray = npt.NDArray[np.int64]
 
@@ -88,7 +89,7 @@ def _aged(as_of: dt.date) -> Positions | None:
     ids, days, credited, balance, employer, program = bulk.fetch_columns(
         session,
         "SELECT CAST(l.id AS BIGINT), CAST(s.days_past_due AS BIGINT), "
-        "CAST(ROUND((s.total_to_interest + s.total_to_principal) * 100) AS BIGINT), "
+        "CAST(ROUND((s.total_to_fees + s.total_to_interest + s.total_to_principal) * 100) AS BIGINT), "
         "CAST(ROUND(s.principal_balance * 100) AS BIGINT), "
         + _COLUMNS
         + f"JOIN loan_servicing s ON s.loan_id = l.id WHERE l.status = 'active' AND l.contract_date <= {day} "
@@ -205,8 +206,12 @@ def refresh_loan_month_ends(
     schedule: Sequence[delinquency.Installment],
     credits: Sequence[delinquency.Credit],
     policy: ServicingPolicy,
+    versions: Sequence[tuple[dt.date, Sequence[delinquency.Installment]]] | None = None,
 ) -> int:
     """Rewrite the loan's stored month-end positions from ``since`` on, after its credits changed.
+
+    ``versions``: the schedule in force over time when hardship plans changed it (each month end is
+    measured against the schedule in force that day, ``risk.hardship.in_force``).
 
     Only month ends with a snapshot are kept (those are the dates the report reads); the loan gets a
     row on each it was live on, and loses the row of one it no longer was (a backdated payoff).
@@ -229,25 +234,22 @@ def refresh_loan_month_ends(
     session.execute(
         delete(MonthEndPosition).where(MonthEndPosition.loan_id == loan.id, MonthEndPosition.as_of.in_(dates))
     )
-    # ``delinquency.standing`` for every date at once: cumulative scheduled cents, paid count, oldest due.
-    cumulative = np.cumsum([to_cents(inst.amount) for inst in schedule]).astype(np.int64)
-    due = np.array([inst.due_date.toordinal() for inst in schedule], dtype=np.int64)
-    tolerance = to_cents(policy.tolerance)
     rows = []
     for day in dates:
         if not _live_on(loan, row, day, charged_off_on):
             continue
         position = queries.position_on(credits, loan.principal, day)
-        credited, balance = to_cents(position.credited), to_cents(position.balance)
-        paid = int(np.searchsorted(cumulative, credited + tolerance, side="right"))
-        if paid == len(cumulative) and balance > tolerance:
-            paid -= 1
-        days = 0 if balance <= 0 or paid >= len(cumulative) else max(0, day.toordinal() - int(due[paid]))
         rows.append(
             {
                 "loan_id": loan.id,
                 "as_of": day,
-                "days_past_due": days,
+                "days_past_due": delinquency.days_past_due(
+                    day,
+                    in_force(versions, day) if versions else schedule,
+                    position.credited,
+                    tolerance=policy.tolerance,
+                    balance=position.balance,
+                ),
                 "credited": money(position.credited),
                 "principal_balance": money(position.balance),
             }

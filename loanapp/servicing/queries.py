@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any, NamedTuple
 
@@ -100,6 +100,8 @@ class Position:
         """What brings a late loan current (the payoff, past maturity), plus any fees due."""
         if self.standing.days_past_due == 0:
             return ZERO
+        if self.standing.next_due_date is None:
+            return self.payoff  # past maturity: the billed final installment is the payoff, to date
         amount = self.standing.past_due_amount or self.payoff
         return min(amount + self.fees_due, self.payoff)
 
@@ -140,9 +142,13 @@ def loan_position(
         standing = delinquency.Standing(0, ZERO, None, None)
         bucket = delinquency.PAID_OFF
     else:
+        billed = billed_schedule(loan, state, schedule, money(credited))
         standing = delinquency.standing(
-            as_of, schedule, money(credited), tolerance=policy.tolerance, balance=state.principal_balance
+            as_of, billed, money(credited), tolerance=policy.tolerance, balance=state.principal_balance
         )
+        if standing.next_due_date is not None and standing.next_due_date == loan.maturity_date:
+            # The final installment is billed as the payoff: fees due are part of it.
+            standing = replace(standing, next_amount=(standing.next_amount or ZERO) + state.fees_due)
         bucket = (
             delinquency.CHARGED_OFF
             if loan.status == LoanStatus.CHARGED_OFF
@@ -162,6 +168,18 @@ def loan_position(
         last_payment_on=row.last_payment_on if row is not None else None,
         paid_off_on=row.paid_off_on if row is not None else None,
     )
+
+
+def billed_schedule(
+    loan: Loan, state: LoanState, schedule: Sequence[delinquency.Installment], credited: Decimal
+) -> list[delinquency.Installment]:
+    """The schedule as billed: the final installment is the payoff on the maturity date (interest
+    and principal; ``risk.delinquency.bill_final``), from the stored state with nothing more paid."""
+    if not schedule or state.principal_balance <= 0:
+        return list(schedule)
+    at_maturity = accrue(state, max(loan.maturity_date, state.as_of))
+    payoff = at_maturity.principal_balance + money(at_maturity.accrued_interest)
+    return delinquency.bill_final(schedule, credited, payoff)
 
 
 def payoff_quote(loan: Loan, on: dt.date, row: LoanServicing | None = None) -> Decimal:

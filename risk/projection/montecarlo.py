@@ -645,13 +645,40 @@ def _book_pipeline(
         out.payoff_releases += (np.bincount(flat, minlength=b * h) * ctx.new.commitment).reshape(b, h)
 
 
-def _simulate_block(ctx: _Context, rng: np.random.Generator, paths: IntArray, record: PathRecord) -> None:
+def _book_phase(ctx: _Context, rng: np.random.Generator, paths: IntArray) -> _BlockFlows:
+    """The book's charge-offs and payoffs for a block: they do not depend on the reserve's state."""
     h = ctx.horizon
     b = paths.shape[0]
     out = _BlockFlows(np.zeros((b, h)), np.zeros((_FLOWS, b, h)), np.zeros((b, h)))
     _book_charge_offs(ctx, rng, paths, out)
-    loss, from_commitment, pool_demand, claim_release = out.flows
+    return out
 
+
+@dataclass
+class _ReserveRun:
+    """The reserve month by month over a block of paths (``_reserve_phase``)."""
+
+    available: FloatArray  # (B, H)
+    committed: FloatArray
+    cumulative: FloatArray
+    exhausted: BoolArray  # (B, H), the month it was short (not cumulative)
+    new_loans: FloatArray  # (H,) summed over the block's paths
+    missing: FloatArray  # (B, H) float cents short: claims unpaid plus commitments of loans not booked
+
+
+def _reserve_phase(
+    ctx: _Context,
+    rng: np.random.Generator,
+    paths: IntArray,
+    out: _BlockFlows,
+    extra_deposits: FloatArray | None = None,
+) -> _ReserveRun:
+    """Settle the reserve month by month, booking the pipeline as far as available allows; the
+    pipeline's own charge-offs and payoffs are drawn into ``out`` as its loans are booked.
+    ``extra_deposits`` (H,) are one-off grants (float cents) on top of the monthly deposit."""
+    h = ctx.horizon
+    b = paths.shape[0]
+    _loss, from_commitment, pool_demand, claim_release = out.flows
     new = ctx.new
     available = np.full(b, float(ctx.reserve.available_cents))
     committed = np.full(b, float(ctx.book.commitment.sum()))
@@ -660,19 +687,26 @@ def _simulate_block(ctx: _Context, rng: np.random.Generator, paths: IntArray, re
     running_co = np.cumsum(ctx.pipeline_co, axis=1)[draws]  # (B, H)
     payoff = ctx.pipeline_po[draws]
     deposit = float(ctx.assumptions.grant_deposits_cents)
-    kept = {name: np.empty((b, h)) for name in ("available", "committed", "cumulative")}
-    exhausted = np.zeros((b, h), dtype=bool)
+    run = _ReserveRun(
+        np.empty((b, h)),
+        np.empty((b, h)),
+        np.empty((b, h)),
+        np.zeros((b, h), dtype=bool),
+        np.zeros(h),
+        np.zeros((b, h)),
+    )
     for j in range(h):
         available, committed, paid, short = settle_month(
             available,
             committed,
-            deposit=deposit,
+            deposit=deposit + (0.0 if extra_deposits is None else float(extra_deposits[j])),
             releases=claim_release[:, j] + out.payoff_releases[:, j],
             from_commitment=from_commitment[:, j],
             pool_demand=pool_demand[:, j],
         )
         cumulative = cumulative + from_commitment[:, j] + paid
-        exhausted[:, j] = short > 0.5
+        run.exhausted[:, j] = short > 0.5
+        run.missing[:, j] = short
         if new.per_month:
             wanted = float(new.per_month)
             if new.commitment > 0:
@@ -681,20 +715,28 @@ def _simulate_block(ctx: _Context, rng: np.random.Generator, paths: IntArray, re
                 booked = np.full(b, wanted)
             available = available - booked * new.commitment
             committed = committed + booked * new.commitment
-            exhausted[:, j] |= booked < wanted
-            record.new_loans[j] += booked.sum()
+            run.exhausted[:, j] |= booked < wanted
+            run.missing[:, j] += (wanted - booked) * new.commitment
+            run.new_loans[j] += booked.sum()
             if j < h - 1:
                 _book_pipeline(ctx, rng, booked.astype(np.int64), running_co, payoff, j, out)
-        kept["available"][:, j] = available
-        kept["committed"][:, j] = committed
-        kept["cumulative"][:, j] = cumulative
+        run.available[:, j] = available
+        run.committed[:, j] = committed
+        run.cumulative[:, j] = cumulative
+    return run
+
+
+def _simulate_block(ctx: _Context, rng: np.random.Generator, paths: IntArray, record: PathRecord) -> None:
+    out = _book_phase(ctx, rng, paths)
+    run = _reserve_phase(ctx, rng, paths, out)
     rows = slice(int(paths[0]), int(paths[-1]) + 1)
-    record.available[rows] = kept["available"]
-    record.committed[rows] = kept["committed"]
-    record.cumulative_claims[rows] = kept["cumulative"]
-    record.exhausted[rows] = exhausted
+    record.available[rows] = run.available
+    record.committed[rows] = run.committed
+    record.cumulative_claims[rows] = run.cumulative
+    record.exhausted[rows] = run.exhausted
+    record.new_loans += run.new_loans
     record.charge_offs += out.charge_offs.sum(axis=0)
-    record.loss += loss.sum(axis=0)
+    record.loss += out.flows[0].sum(axis=0)
 
 
 def simulate(
@@ -730,7 +772,7 @@ def simulate(
         raise ProjectionError("progress", "must be a function of the fraction done, or None")
     assumptions.check_against(portfolio)
     book = group_loans(portfolio, assumptions)
-    check_work(assumptions, book.n_groups)
+    check_work(assumptions, book.n_groups, book.class_state.shape[0])
     reg = regimes(portfolio, assumptions)
     seed = _seed(assumptions)
     ctx, n_draws = _context(portfolio, reserve, transitions, assumptions, book, reg, seed)
