@@ -22,6 +22,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     )
     app.json = ExactJSONProvider(app)
     config.load(app, test_config)
+    if app.config["TRUSTED_PROXY_HOPS"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = app.config["TRUSTED_PROXY_HOPS"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
     os.makedirs(app.instance_path, exist_ok=True)
     register_extensions(app)
     register_blueprints(app)
@@ -66,7 +71,6 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from loanapp.accounts.admin import bp as admin_bp
-    from loanapp.accounts.tokens import bp as tokens_bp
     from loanapp.accounts.views import bp as accounts_bp
     from loanapp.api.docs import bp as api_docs_bp
     from loanapp.api.views import blp as api_me_blp
@@ -100,7 +104,6 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(home_bp)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(admin_bp)
-    app.register_blueprint(tokens_bp)
     app.register_blueprint(api_docs_bp)
     app.register_blueprint(quotes_bp)
     app.register_blueprint(reserve_bp)

@@ -40,7 +40,7 @@ MENU = (
     NavEntry("admin.users", _l("Users"), ("admin",)),
     NavEntry("notices.outbox", _l("Outbox"), ("admin",)),
     NavEntry("api_docs.docs", _l("API"), ("officer", "staff", "admin")),
-    NavEntry("tokens.page", _l("API tokens"), ("officer", "staff", "admin")),
+    NavEntry("accounts.tokens", _l("API tokens"), ("officer", "staff", "admin")),
 )
 
 

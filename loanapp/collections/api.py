@@ -4,7 +4,6 @@ plans. Officers and Work Train staff read; officers write, with a bearer token a
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from flask import request
@@ -18,7 +17,11 @@ from loanapp.collections import operations, queries
 from loanapp.collections.schemas import (
     AssignedSchema,
     AssignSchema,
+    CollateralInSchema,
+    CollateralSchema,
     ContactSchema,
+    InsuranceInSchema,
+    InsuranceSchema,
     NewContactSchema,
     NewPromiseSchema,
     PlanPreviewSchema,
@@ -196,16 +199,10 @@ def present_preview(preview: Any) -> dict[str, Any]:
     }
 
 
-def _dates(values: dict[str, Any], *names: str) -> dict[str, Any]:
-    return {k: (dt.date.fromisoformat(v) if k in names and v else v) for k, v in values.items()}
-
-
 def present_plan(plan: Any) -> dict[str, Any]:
-    confirmed = {
-        "before": _dates(plan.preview["before"], "next_due_date", "maturity_date"),
-        "after": _dates(plan.preview["after"], "next_due_date", "maturity_date"),
-        "lines": [_dates(line, "due_date") for line in plan.preview["lines"]],
-    }
+    from loanapp.collections.plans import confirmed as confirmed_figures
+
+    confirmed = confirmed_figures(plan)
     return {
         "id": plan.id,
         "loan_id": plan.loan_id,
@@ -268,3 +265,61 @@ class Plans(MethodView):
             _refuse(exc)
         db.session.commit()
         return present_plan(written.row), 201 if written.created else 200
+
+
+@blp.route("/loans/<int:loan_id>/collateral")
+class CollateralResource(MethodView):
+    @roles("officer", "staff")
+    @blp.response(200, CollateralSchema)
+    def get(self, loan_id: int):  # type: ignore[no-untyped-def]
+        """The car: VIN, year, make, model, title and lien status."""
+        loan = visible_loan(loan_id)
+        return queries.collateral_of(loan) or operations.open_collateral(loan)
+
+    @roles("officer")
+    @blp.arguments(CollateralInSchema)
+    @blp.response(200, CollateralSchema)
+    def put(self, args: dict[str, Any], loan_id: int):  # type: ignore[no-untyped-def]
+        """Set the VIN (check digit verified; refused when on another live loan) and the lien's status."""
+        loan = visible_loan(loan_id)
+        try:
+            row = operations.put_collateral(loan.id, operations.CollateralInput(**args), actor=request_user())
+        except ServicingError as exc:
+            _refuse(exc)
+        db.session.commit()
+        return row
+
+
+def present_insurance(proof: Any) -> dict[str, Any]:
+    return {
+        "id": proof.id,
+        "loan_id": proof.loan_id,
+        "carrier": proof.carrier,
+        "policy_number": proof.policy_number,
+        "covered_from": proof.covered_from,
+        "covered_through": proof.covered_through,
+        "recorded_at": proof.recorded_at,
+        "lapsed": proof.covered_through < business_date(),
+    }
+
+
+@blp.route("/loans/<int:loan_id>/insurance")
+class Insurance(MethodView):
+    @roles("officer", "staff")
+    @blp.response(200, InsuranceSchema(many=True))
+    def get(self, loan_id: int):  # type: ignore[no-untyped-def]
+        """Proofs of insurance, newest first (the first is the coverage in force)."""
+        return [present_insurance(p) for p in queries.insurance_of(visible_loan(loan_id))]
+
+    @roles("officer")
+    @blp.arguments(InsuranceInSchema)
+    @blp.response(200, InsuranceSchema)
+    def put(self, args: dict[str, Any], loan_id: int):  # type: ignore[no-untyped-def]
+        """Record proof of insurance (the same proof again changes nothing)."""
+        loan = visible_loan(loan_id)
+        try:
+            proof = operations.put_insurance(loan.id, operations.InsuranceInput(**args), actor=request_user())
+        except ServicingError as exc:
+            _refuse(exc)
+        db.session.commit()
+        return present_insurance(proof)

@@ -3,11 +3,11 @@ an idempotency key minted when the form is shown, so a double-clicked submit wri
 
 from __future__ import annotations
 
-from wtforms import IntegerField, SelectField, TextAreaField
+from wtforms import IntegerField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
-from loanapp.collections.models import CHANNELS, DIRECTIONS, OUTCOMES, PLAN_KINDS
+from loanapp.collections.models import CHANNELS, DIRECTIONS, OUTCOMES, PLAN_KINDS, TITLE_STATUSES
 from loanapp.servicing.forms import AmountField, DayField, KeyedForm
 
 CHANNEL_NAMES = {
@@ -33,6 +33,14 @@ REASON_NAMES = {
     "promise_broken": "Promise broken",
     "follow_up": "Follow-up due",
     "plan_ending": "Plan payments resume",
+    "message_failed": "Message failed",
+    "insurance_lapsed": "Insurance lapsed",
+}
+TITLE_NAMES = {
+    "lien_requested": "Lien requested",
+    "lien_recorded": "Lien recorded",
+    "title_held": "Title held by the credit union",
+    "lien_released": "Lien released (paid off)",
 }
 PLAN_NAMES = {
     "deferral": "Payment deferral",
@@ -64,6 +72,27 @@ class PromiseForm(KeyedForm):
 
 class AssignForm(KeyedForm):
     officer_id = SelectField("Assigned to", coerce=str, choices=[])
+
+
+class CollateralForm(KeyedForm):
+    vin = StringField("VIN (17 characters)", validators=[Optional(), Length(max=30)])
+    title_status = SelectField(
+        "Title and lien", choices=[SelectChoice(t, TITLE_NAMES[t]) for t in TITLE_STATUSES]
+    )
+    lien_recorded_on = DayField("Lien recorded on", validators=[Optional()])
+
+
+class InsuranceForm(KeyedForm):
+    carrier = StringField(
+        "Insurance company", validators=[InputRequired("Enter the insurance company."), Length(max=120)]
+    )
+    policy_number = StringField(
+        "Policy number", validators=[InputRequired("Enter the policy number."), Length(max=60)]
+    )
+    covered_from = DayField("Covered from", validators=[Optional()])
+    covered_through = DayField(
+        "Covered through", validators=[InputRequired("Enter the date the coverage runs through.")]
+    )
 
 
 class PlanForm(KeyedForm):

@@ -117,3 +117,48 @@ class HardshipPlan(db.Model):  # type: ignore[name-defined,misc]
     recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
     idempotency_key: Mapped[str] = mapped_column(String(220), unique=True)
     request_hash: Mapped[str] = mapped_column(String(64))
+
+
+TITLE_STATUSES = ("lien_requested", "lien_recorded", "title_held", "lien_released")
+
+
+class Collateral(db.Model):  # type: ignore[name-defined,misc]
+    """The car that secures the loan: opened at booking with the application's year, make and model;
+    the officer adds the VIN (check digit verified; one live loan per VIN) and the lien's progress."""
+
+    __tablename__ = "loan_collateral"
+    __table_args__ = (
+        CheckConstraint(one_of("title_status", TITLE_STATUSES), name="title_status_known"),
+        CheckConstraint("vin IS NULL OR length(vin) = 17", name="vin_length"),
+    )
+
+    loan_id: Mapped[int] = mapped_column(ForeignKey("loans.id"), primary_key=True)
+    vin: Mapped[str | None] = mapped_column(String(17), index=True)
+    vehicle_year: Mapped[int] = mapped_column(Integer)
+    vehicle_make: Mapped[str] = mapped_column(String(60))
+    vehicle_model: Mapped[str] = mapped_column(String(60))
+    title_status: Mapped[str] = mapped_column(String(20), default="lien_requested")
+    lien_recorded_on: Mapped[date | None] = mapped_column(Date)
+    lien_released_on: Mapped[date | None] = mapped_column(Date)
+    updated_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class InsuranceProof(db.Model):  # type: ignore[name-defined,misc]
+    """Proof of insurance on the car, append-only: the latest proof is the coverage in force; the loan
+    is lapsed once its ``covered_through`` date has passed with no newer proof."""
+
+    __tablename__ = "loan_insurance"
+    __table_args__ = (
+        CheckConstraint("covered_from IS NULL OR covered_from <= covered_through", name="dates_in_order"),
+        Index("ix_loan_insurance_loan_id_id", "loan_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    loan_id: Mapped[int] = mapped_column(ForeignKey("loans.id"))
+    carrier: Mapped[str] = mapped_column(String(120))
+    policy_number: Mapped[str] = mapped_column(String(60))
+    covered_from: Mapped[date | None] = mapped_column(Date)
+    covered_through: Mapped[date] = mapped_column(Date, index=True)
+    recorded_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)

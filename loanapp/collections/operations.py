@@ -100,6 +100,7 @@ def open_case(loan: Loan, application: Application | None = None) -> CollectionC
         )
         db.session.add(case)
         db.session.flush()
+        open_collateral(loan, application)
     return case
 
 
@@ -500,3 +501,171 @@ def age_planned_loans(as_of: dt.date) -> int:
         loan = _loan(loan_id, lock=True)
         servicing.replay(loan, as_of, actor=None, today=as_of)
     return len(ids)
+
+
+# --- the car: collateral and insurance ------------------------------------------------------------
+
+VIN_LETTERS = set("ABCDEFGHJKLMNPRSTUVWXYZ0123456789")  # no I, O, Q in a VIN
+
+
+def open_collateral(loan: Loan, application: Application | None = None) -> Any:
+    """The car's record, opened at booking from the application (the lien is requested)."""
+    from loanapp.collections.models import Collateral
+
+    row = db.session.get(Collateral, loan.id)
+    if row is None:
+        application = application or loan.application
+        row = Collateral(
+            loan_id=loan.id,
+            vehicle_year=application.vehicle_year,
+            vehicle_make=application.vehicle_make[:60],
+            vehicle_model=application.vehicle_model[:60],
+            title_status="lien_requested",
+            updated_at=utcnow(),
+        )
+        db.session.add(row)
+        db.session.flush()
+    return row
+
+
+def vin_errors(vin: str) -> list[str]:
+    """What is wrong with a VIN: length, letters, the check digit (position 9, 49 CFR 565)."""
+    from vininfo import Vin
+
+    if len(vin) != 17:
+        return [f"A VIN has 17 characters; this one has {len(vin)}."]
+    if not set(vin) <= VIN_LETTERS:
+        return ["A VIN uses digits and capital letters except I, O and Q."]
+    if not Vin(vin).verify_checksum():
+        return ["The check digit (9th character) does not match: check the VIN for a typo."]
+    return []
+
+
+@dataclass(frozen=True)
+class CollateralInput:
+    vin: str | None
+    title_status: str
+    lien_recorded_on: dt.date | None = None
+
+
+def put_collateral(loan_id: int, data: CollateralInput, *, actor: Any) -> Any:
+    """Set the car's VIN and lien status (repeating the same request changes nothing)."""
+    from loanapp.collections.models import TITLE_STATUSES, Collateral
+
+    today = business_date()
+    loan = _loan(loan_id, lock=True)
+    row = open_collateral(loan)
+    errors: dict[str, list[str]] = {}
+    vin = (data.vin or "").strip().upper().replace(" ", "") or None
+    if vin is not None:
+        if problems := vin_errors(vin):
+            errors["vin"] = problems
+        else:
+            twin = db.session.execute(
+                select(Collateral.loan_id)
+                .join(Loan, Loan.id == Collateral.loan_id)
+                .where(
+                    Collateral.vin == vin,
+                    Collateral.loan_id != loan.id,
+                    Loan.status == LoanStatus.ACTIVE.value,
+                )
+            ).first()
+            if twin is not None:
+                errors["vin"] = [f"This VIN is already on live loan {twin[0]}."]
+    if data.title_status not in TITLE_STATUSES:
+        errors["title_status"] = ["Choose one of: " + ", ".join(TITLE_STATUSES) + "."]
+    elif data.title_status in ("lien_recorded", "title_held") and data.lien_recorded_on is None:
+        errors["lien_recorded_on"] = ["Enter the date the lien was recorded."]
+    elif data.title_status == "lien_released" and loan.status != LoanStatus.PAID_OFF:
+        errors["title_status"] = ["The lien is released only when the loan is paid off."]
+    if data.lien_recorded_on is not None and not errors.get("lien_recorded_on"):
+        if data.lien_recorded_on > today:
+            errors["lien_recorded_on"] = ["The lien cannot be recorded in the future."]
+        elif data.lien_recorded_on < loan.contract_date:
+            errors["lien_recorded_on"] = [
+                f"Choose a date from the contract date ({loan.contract_date.isoformat()})."
+            ]
+    if errors:
+        raise InvalidInput(errors)
+    before = {"vin": row.vin, "title_status": row.title_status, "lien_recorded_on": row.lien_recorded_on}
+    after = {"vin": vin, "title_status": data.title_status, "lien_recorded_on": data.lien_recorded_on}
+    if before == after:
+        return row
+    row.vin, row.title_status, row.lien_recorded_on = vin, data.title_status, data.lien_recorded_on
+    if data.title_status == "lien_released" and row.lien_released_on is None:
+        row.lien_released_on = today
+    row.updated_by = actor.id
+    row.updated_at = utcnow()
+    db.session.flush()
+    record("collateral.updated", "loan", loan.id, actor=actor, details={"before": before, "after": after})
+    return row
+
+
+@dataclass(frozen=True)
+class InsuranceInput:
+    carrier: str
+    policy_number: str
+    covered_through: dt.date
+    covered_from: dt.date | None = None
+
+
+def put_insurance(loan_id: int, data: InsuranceInput, *, actor: Any) -> Any:
+    """Record proof of insurance (a new row; the same proof again changes nothing)."""
+    from loanapp.collections.models import InsuranceProof
+
+    today = business_date()
+    loan = _loan(loan_id, lock=True)
+    errors: dict[str, list[str]] = {}
+    carrier, policy = (data.carrier or "").strip(), (data.policy_number or "").strip()
+    if not carrier:
+        errors["carrier"] = ["Enter the insurance company."]
+    elif len(carrier) > 120:
+        errors["carrier"] = ["At most 120 characters."]
+    if not policy:
+        errors["policy_number"] = ["Enter the policy number."]
+    elif len(policy) > 60:
+        errors["policy_number"] = ["At most 60 characters."]
+    if not isinstance(data.covered_through, dt.date):
+        errors["covered_through"] = ["Enter the date the coverage runs through."]
+    elif data.covered_from is not None and data.covered_from > data.covered_through:
+        errors["covered_through"] = ["The coverage must end after it starts."]
+    elif data.covered_through < today:
+        errors["covered_through"] = ["This coverage has already ended: ask for current proof."]
+    if errors:
+        raise InvalidInput(errors)
+    latest = db.session.scalar(
+        select(InsuranceProof)
+        .where(InsuranceProof.loan_id == loan.id)
+        .order_by(InsuranceProof.id.desc())
+        .limit(1)
+    )
+    same = (carrier, policy, data.covered_from, data.covered_through)
+    if (
+        latest is not None
+        and (latest.carrier, latest.policy_number, latest.covered_from, latest.covered_through) == same
+    ):
+        return latest
+    proof = InsuranceProof(
+        loan_id=loan.id,
+        carrier=carrier,
+        policy_number=policy,
+        covered_from=data.covered_from,
+        covered_through=data.covered_through,
+        recorded_by=actor.id,
+        recorded_at=utcnow(),
+    )
+    db.session.add(proof)
+    db.session.flush()
+    record(
+        "insurance.recorded",
+        "loan",
+        loan.id,
+        actor=actor,
+        details={
+            "carrier": carrier,
+            "policy_number": policy,
+            "covered_from": data.covered_from,
+            "covered_through": data.covered_through,
+        },
+    )
+    return proof

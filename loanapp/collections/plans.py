@@ -305,6 +305,27 @@ def preview(loan: Loan, terms: hardship.PlanTerms) -> Preview:
     )
 
 
+def confirmed(plan: HardshipPlan) -> dict[str, Any]:
+    """The figures confirmed with the plan (stored as JSON strings) as dates and Decimals again."""
+
+    def parse(values: dict[str, Any]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for key, value in values.items():
+            if value is None or isinstance(value, int):
+                out[key] = value
+            elif key.endswith("date"):
+                out[key] = dt.date.fromisoformat(value)
+            else:
+                out[key] = Decimal(value)
+        return out
+
+    return {
+        "before": parse(plan.preview["before"]),
+        "after": parse(plan.preview["after"]),
+        "lines": [parse(line) for line in plan.preview["lines"]],
+    }
+
+
 @dataclass(frozen=True)
 class PlanView:
     plan: HardshipPlan
@@ -318,4 +339,4 @@ def plans_of(loan: Loan) -> list[PlanView]:
         return []
     _, worked = work_out(loan, plans=plans)
     applied = {w.plan.id for w in worked if w.plan is not None}
-    return [PlanView(plan, plan.preview, plan.id in applied) for plan in reversed(plans)]
+    return [PlanView(plan, confirmed(plan), plan.id in applied) for plan in reversed(plans)]

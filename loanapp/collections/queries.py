@@ -15,9 +15,10 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 from flask import current_app
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, case, func, or_, select
 
 from loanapp.accounts.models import User
 from loanapp.applications.models import Application
@@ -27,10 +28,18 @@ from loanapp.extensions import db
 from loanapp.loans.models import Loan, LoanInstallment
 from loanapp.loans.states import LoanStatus
 from loanapp.servicing.models import LoanServicing, Payment
-from risk.money import ZERO
+from risk.money import ZERO, money
 
 OPEN, KEPT, BROKEN = "open", "kept", "broken"
-REASONS = ("past_due", "promise_due", "promise_broken", "follow_up", "plan_ending")
+REASONS = (
+    "past_due",
+    "promise_due",
+    "promise_broken",
+    "follow_up",
+    "plan_ending",
+    "message_failed",
+    "insurance_lapsed",
+)
 SORTS = ("days_past_due", "name", "next_action_on", "last_contact", "loan")
 
 
@@ -288,11 +297,13 @@ def worklist(
         ).all()
     )
 
+    failed = _failed_messages()
+    lapsed = lapsed_insurance(today)
     conditions = [
         LoanServicing.days_past_due > 0,
         and_(last.next_action_on.is_not(None), last.next_action_on <= today),
     ]
-    flagged = set(promise_reasons) | set(plan_ending)
+    flagged = set(promise_reasons) | set(plan_ending) | failed | lapsed
     if flagged:
         conditions.append(Loan.id.in_(flagged))
     needs = or_(*conditions)
@@ -305,6 +316,10 @@ def worklist(
         needs = Loan.id.in_(ids or {0})
     elif filters.reason == "plan_ending":
         needs = Loan.id.in_(set(plan_ending) or {0})
+    elif filters.reason == "message_failed":
+        needs = Loan.id.in_(failed or {0})
+    elif filters.reason == "insurance_lapsed":
+        needs = Loan.id.in_(lapsed or {0})
 
     query = (
         select(
@@ -316,6 +331,7 @@ def worklist(
             LoanServicing.days_past_due,
             LoanServicing.bucket,
             LoanServicing.fees_due,
+            LoanServicing.total_to_fees,
             LoanServicing.total_to_interest,
             LoanServicing.total_to_principal,
             LoanServicing.principal_balance,
@@ -386,7 +402,11 @@ def worklist(
             reasons.append("follow_up")
         if row.id in plan_ending:
             reasons.append("plan_ending")
-        credited = row.total_to_interest + row.total_to_principal
+        if row.id in failed:
+            reasons.append("message_failed")
+        if row.id in lapsed:
+            reasons.append("insurance_lapsed")
+        credited = row.total_to_fees + row.total_to_interest + row.total_to_principal  # no fee pyramiding
         if row.id in catch_up:
             amount = catch_up[row.id]
         elif row.days_past_due > 0:
@@ -418,6 +438,76 @@ def worklist(
     return items, total
 
 
+def lapsed_insurance(today: dt.date) -> set[int]:
+    """Active loans whose latest proof of insurance ran out before today."""
+    from loanapp.collections.models import InsuranceProof
+
+    latest = (
+        select(InsuranceProof.loan_id, func.max(InsuranceProof.id).label("proof_id"))
+        .group_by(InsuranceProof.loan_id)
+        .subquery()
+    )
+    return set(
+        db.session.scalars(
+            select(InsuranceProof.loan_id)
+            .join(latest, latest.c.proof_id == InsuranceProof.id)
+            .join(Loan, Loan.id == InsuranceProof.loan_id)
+            .where(InsuranceProof.covered_through < today, Loan.status == LoanStatus.ACTIVE.value)
+        )
+    )
+
+
+def collateral_of(loan: Loan) -> Any:
+    from loanapp.collections.models import Collateral
+
+    return db.session.get(Collateral, loan.id)
+
+
+def insurance_of(loan: Loan) -> list[Any]:
+    """Proofs of insurance, newest first (the first is the coverage in force)."""
+    from loanapp.collections.models import InsuranceProof
+
+    return list(
+        db.session.scalars(
+            select(InsuranceProof).where(InsuranceProof.loan_id == loan.id).order_by(InsuranceProof.id.desc())
+        )
+    )
+
+
+def _failed_messages() -> set[int]:
+    """Loans with a message to the borrower that failed in the last 30 days and no contact logged
+    since (``loanapp.notices``): the phone number or address may be wrong."""
+    from loanapp.db import utcnow
+    from loanapp.notices.models import Notice
+
+    since = utcnow() - dt.timedelta(days=30)
+    failures = dict(
+        db.session.execute(
+            select(Notice.loan_id, func.max(Notice.created_at))
+            .where(Notice.status == "failed", Notice.loan_id.is_not(None), Notice.created_at >= since)
+            .group_by(Notice.loan_id)
+        ).all()
+    )
+    if not failures:
+        return set()
+    contacted = dict(
+        db.session.execute(
+            select(ContactLog.loan_id, func.max(ContactLog.contacted_at))
+            .where(ContactLog.loan_id.in_(list(failures)))
+            .group_by(ContactLog.loan_id)
+        ).all()
+    )
+    return {
+        loan_id
+        for loan_id, failed_at in failures.items()
+        if loan_id not in contacted or _aware(contacted[loan_id]) < _aware(failed_at)
+    }
+
+
+def _aware(moment: dt.datetime) -> dt.datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
 def _catch_up_with_plans(loan_ids: Sequence[int], today: dt.date) -> dict[int, Decimal]:
     """Loans with hardship plans: the amount to catch up from the schedule in force (per loan; few)."""
     planned = set(
@@ -439,3 +529,57 @@ def _catch_up_with_plans(loan_ids: Sequence[int], today: dt.date) -> dict[int, D
 
 def page_size() -> int:
     return int(current_app.config["COLLECTIONS_PAGE_SIZE"])
+
+
+@dataclass(frozen=True)
+class PlanSummaryRow:
+    kind: str
+    plans: int  # made in the 12 months to the date
+    loans: int  # live loans with such a plan
+    current: int  # of those loans, how many are not past due
+    principal: Decimal
+
+
+def plan_summary(as_of: dt.date) -> list[PlanSummaryRow]:
+    """Hardship plans for the program and delinquency reports: per kind, plans made in the last
+    12 months, active loans under one, and how many of those are current (days past due as stored)."""
+    year_ago = as_of - dt.timedelta(days=365)
+    made = dict(
+        db.session.execute(
+            select(HardshipPlan.kind, func.count())
+            .where(HardshipPlan.effective_on > year_ago, HardshipPlan.effective_on <= as_of)
+            .group_by(HardshipPlan.kind)
+        ).all()
+    )
+    per_loan = (
+        select(HardshipPlan.kind, HardshipPlan.loan_id)
+        .where(HardshipPlan.effective_on <= as_of)
+        .distinct()
+        .subquery()
+    )
+    live = {
+        kind: (loans, current or 0, principal or ZERO)
+        for kind, loans, current, principal in db.session.execute(
+            select(
+                per_loan.c.kind,
+                func.count(),
+                func.sum(case((LoanServicing.days_past_due == 0, 1), else_=0)),
+                func.sum(LoanServicing.principal_balance),
+            )
+            .select_from(per_loan)
+            .join(Loan, Loan.id == per_loan.c.loan_id)
+            .join(LoanServicing, LoanServicing.loan_id == Loan.id)
+            .where(Loan.status == LoanStatus.ACTIVE.value)
+            .group_by(per_loan.c.kind)
+        ).all()
+    }
+    from loanapp.collections.models import PLAN_KINDS
+
+    return [
+        PlanSummaryRow(
+            kind,
+            int(made.get(kind, 0)),
+            *(int(live[kind][0]), int(live[kind][1]), money(live[kind][2])) if kind in live else (0, 0, ZERO),
+        )
+        for kind in PLAN_KINDS
+    ]

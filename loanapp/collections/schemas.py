@@ -161,3 +161,44 @@ class PlanSchema(PlanPreviewSchema):
     resumes_on = fields.Date(allow_none=True)
     recorded_by = fields.Integer()
     recorded_at = fields.DateTime()
+
+
+class CollateralInSchema(Schema):
+    vin = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=30))
+    title_status = fields.String(
+        required=True,
+        error_messages=REQUIRED,
+        metadata={"enum": ["lien_requested", "lien_recorded", "title_held", "lien_released"]},
+    )
+    lien_recorded_on = fields.Date(load_default=None, allow_none=True)
+
+
+class CollateralSchema(Schema):
+    loan_id = fields.Integer()
+    vin = fields.String(allow_none=True)
+    vehicle_year = fields.Integer()
+    vehicle_make = fields.String()
+    vehicle_model = fields.String()
+    title_status = fields.String()
+    lien_recorded_on = fields.Date(allow_none=True)
+    lien_released_on = fields.Date(allow_none=True)
+
+
+class InsuranceInSchema(Schema):
+    carrier = fields.String(required=True, error_messages=REQUIRED, validate=validate.Length(min=1, max=120))
+    policy_number = fields.String(
+        required=True, error_messages=REQUIRED, validate=validate.Length(min=1, max=60)
+    )
+    covered_through = fields.Date(required=True, error_messages=REQUIRED)
+    covered_from = fields.Date(load_default=None, allow_none=True)
+
+
+class InsuranceSchema(Schema):
+    id = fields.Integer()
+    loan_id = fields.Integer()
+    carrier = fields.String()
+    policy_number = fields.String()
+    covered_from = fields.Date(allow_none=True)
+    covered_through = fields.Date()
+    recorded_at = fields.DateTime()
+    lapsed = fields.Boolean(metadata={"description": "Coverage ran out before today with no newer proof."})

@@ -19,8 +19,11 @@ from loanapp.collections.forms import (
     PLAN_NAMES,
     REASON_NAMES,
     STATUS_NAMES,
+    TITLE_NAMES,
     AssignForm,
+    CollateralForm,
     ContactForm,
+    InsuranceForm,
     PlanForm,
     PromiseForm,
 )
@@ -46,7 +49,19 @@ def words() -> dict[str, Any]:
         "reason_names": REASON_NAMES,
         "plan_names": PLAN_NAMES,
         "promise_status_names": STATUS_NAMES,
+        "title_names": TITLE_NAMES,
     }
+
+
+@bp.app_template_global("hardship_plan_summary")
+def hardship_plan_summary(as_of: Any) -> list[Any]:
+    """For the staff reports (program, delinquency): hardship plans by kind."""
+    return queries.plan_summary(as_of)
+
+
+@bp.app_template_global("today_date")
+def today_date() -> Any:
+    return business_date()
 
 
 def _loan(loan_id: int) -> Loan:
@@ -74,7 +89,7 @@ def worklist():  # type: ignore[no-untyped-def]
     policy = current_policy()
     reason = request.args.get("reason") if request.args.get("reason") in queries.REASONS else None
     bucket = request.args.get("bucket") if request.args.get("bucket") in policy.buckets.labels else None
-    assigned_raw = request.args.get("assigned", "me" if current_user.role == "officer" else "")
+    assigned_raw = request.args.get("assigned", "all")
     if assigned_raw == "me":
         assigned: str | int | None = int(current_user.id)
     elif assigned_raw == "unassigned":
@@ -119,6 +134,7 @@ def render_loan(loan: Loan, status: int = 200, **forms: Any) -> Any:
     from loanapp.collections.models import CollectionCase
 
     case = db.session.get(CollectionCase, loan.id)
+    collateral = queries.collateral_of(loan) or operations.open_collateral(loan)
     assign_form = forms.get("assign_form") or AssignForm(formdata=None)
     assign_form.officer_id.choices = [("", "Nobody")] + [(str(o.id), o.full_name) for o in queries.officers()]
     if not forms.get("assign_form"):
@@ -140,6 +156,16 @@ def render_loan(loan: Loan, status: int = 200, **forms: Any) -> Any:
             (o.full_name for o in queries.officers() if case is not None and o.id == case.assigned_to), None
         ),
         "grace_days": queries.grace_days(),
+        "collateral": collateral,
+        "insurance": queries.insurance_of(loan),
+        "collateral_form": forms.get("collateral_form")
+        or CollateralForm(
+            formdata=None,
+            vin=collateral.vin,
+            title_status=collateral.title_status,
+            lien_recorded_on=collateral.lien_recorded_on,
+        ),
+        "insurance_form": forms.get("insurance_form") or InsuranceForm(formdata=None),
     }
     return render_template("collections/loan.html", **context), status
 
@@ -292,3 +318,49 @@ def create_plan(loan_id: int):  # type: ignore[no-untyped-def]
         "success",
     )
     return redirect(url_for(".loan", loan_id=loan.id) + "#plans")
+
+
+@bp.route("/loans/<int:loan_id>/collateral", methods=["POST"])
+@roles("officer")
+def put_collateral(loan_id: int):  # type: ignore[no-untyped-def]
+    loan = _loan(loan_id)
+    form = CollateralForm()
+    if not form.validate_on_submit():
+        return render_loan(loan, 422, collateral_form=form)
+    try:
+        operations.put_collateral(
+            loan.id,
+            operations.CollateralInput(form.vin.data, form.title_status.data, form.lien_recorded_on.data),
+            actor=current_user,
+        )
+    except ServicingError as exc:
+        db.session.rollback()
+        _put_errors(form, exc)
+        return render_loan(_loan(loan_id), exc.status, collateral_form=form)
+    db.session.commit()
+    flash("The car's record is saved.", "success")
+    return redirect(url_for(".loan", loan_id=loan.id) + "#car")
+
+
+@bp.route("/loans/<int:loan_id>/insurance", methods=["POST"])
+@roles("officer")
+def put_insurance(loan_id: int):  # type: ignore[no-untyped-def]
+    loan = _loan(loan_id)
+    form = InsuranceForm()
+    if not form.validate_on_submit():
+        return render_loan(loan, 422, insurance_form=form)
+    try:
+        operations.put_insurance(
+            loan.id,
+            operations.InsuranceInput(
+                form.carrier.data, form.policy_number.data, form.covered_through.data, form.covered_from.data
+            ),
+            actor=current_user,
+        )
+    except ServicingError as exc:
+        db.session.rollback()
+        _put_errors(form, exc)
+        return render_loan(_loan(loan_id), exc.status, insurance_form=form)
+    db.session.commit()
+    flash("Proof of insurance recorded.", "success")
+    return redirect(url_for(".loan", loan_id=loan.id) + "#car")

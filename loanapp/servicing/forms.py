@@ -107,15 +107,27 @@ class ReversalForm(KeyedForm):
         "Why it came back", validators=[InputRequired("Say why the payment is reversed."), Length(max=500)]
     )
     returned_on = DayField("Returned on", validators=[Optional()])
+    # Set by the confirmation page: a reversal re-derives the loan and cannot be taken back.
+    confirmed = HiddenField()
 
 
 class ChargeOffForm(KeyedForm):
+    # No defaults for what the car brought: the officer chooses both (issue 13: no dangerous defaults).
     collateral_status = SelectField(
-        "The car", choices=[SelectChoice(c, COLLATERAL_NAMES[c]) for c in COLLATERAL_STATUSES]
+        "The car",
+        choices=[SelectChoice("", "Choose what happened to the car")]
+        + [SelectChoice(c, COLLATERAL_NAMES[c]) for c in COLLATERAL_STATUSES],
+        validators=[InputRequired("Choose what happened to the car.")],
     )
-    collateral_proceeds = AmountField("Car sale proceeds ($)", places=None, default=Decimal("0.00"))
+    collateral_proceeds = AmountField(
+        "Car sale proceeds ($)",
+        places=None,
+        validators=[InputRequired("Enter what the car brought in (0.00 if nothing).")],
+    )
     allowed_costs = AmountField("Allowed collection costs ($)", places=None, default=Decimal("0.00"))
     memo = TextAreaField("Memo", validators=[Optional(), Length(max=2000)])
+    # Set by the confirmation page: without it the officer first sees the claim that will be filed.
+    confirmed = HiddenField()
 
 
 class RecoveryForm(KeyedForm):

@@ -31,6 +31,7 @@ from loanapp.servicing import aging, bulk, queries
 from loanapp.servicing.models import ChargeOff, DelinquencySnapshot, LoanServicing, MonthEndPosition
 from loanapp.servicing.policy import ServicingPolicy
 from risk import delinquency
+from risk.hardship import in_force
 from risk.money import money
 
 IntArray = npt.NDArray[np.int64]
@@ -88,7 +89,7 @@ def _aged(as_of: dt.date) -> Positions | None:
     ids, days, credited, balance, employer, program = bulk.fetch_columns(
         session,
         "SELECT CAST(l.id AS BIGINT), CAST(s.days_past_due AS BIGINT), "
-        "CAST(ROUND((s.total_to_interest + s.total_to_principal) * 100) AS BIGINT), "
+        "CAST(ROUND((s.total_to_fees + s.total_to_interest + s.total_to_principal) * 100) AS BIGINT), "
         "CAST(ROUND(s.principal_balance * 100) AS BIGINT), "
         + _COLUMNS
         + f"JOIN loan_servicing s ON s.loan_id = l.id WHERE l.status = 'active' AND l.contract_date <= {day} "
@@ -205,8 +206,12 @@ def refresh_loan_month_ends(
     schedule: Sequence[delinquency.Installment],
     credits: Sequence[delinquency.Credit],
     policy: ServicingPolicy,
+    versions: Sequence[tuple[dt.date, Sequence[delinquency.Installment]]] | None = None,
 ) -> int:
     """Rewrite the loan's stored month-end positions from ``since`` on, after its credits changed.
+
+    ``versions``: the schedule in force over time when hardship plans changed it (each month end is
+    measured against the schedule in force that day, ``risk.hardship.in_force``).
 
     Only month ends with a snapshot are kept (those are the dates the report reads); the loan gets a
     row on each it was live on, and loses the row of one it no longer was (a backdated payoff).
@@ -239,7 +244,11 @@ def refresh_loan_month_ends(
                 "loan_id": loan.id,
                 "as_of": day,
                 "days_past_due": delinquency.days_past_due(
-                    day, schedule, position.credited, tolerance=policy.tolerance, balance=position.balance
+                    day,
+                    in_force(versions, day) if versions else schedule,
+                    position.credited,
+                    tolerance=policy.tolerance,
+                    balance=position.balance,
                 ),
                 "credited": money(position.credited),
                 "principal_balance": money(position.balance),

@@ -22,7 +22,7 @@ from loanapp.extensions import db
 from loanapp.formatting import money as show_money
 from loanapp.loans.models import Loan
 from loanapp.servicing import imports, operations, queries, reports
-from loanapp.servicing.errors import ServicingError
+from loanapp.servicing.errors import LoanClosed, NotEligibleForChargeOff, ServicingError
 from loanapp.servicing.forms import (
     COLLATERAL_NAMES,
     METHOD_NAMES,
@@ -32,7 +32,7 @@ from loanapp.servicing.forms import (
     RecoveryForm,
     ReversalForm,
 )
-from loanapp.servicing.models import PAYMENT_METHODS, LoanServicing
+from loanapp.servicing.models import PAYMENT_METHODS, LoanServicing, Payment
 from loanapp.servicing.policy import current_policy
 from risk.money import ZERO
 
@@ -176,6 +176,13 @@ def reverse_payment(loan_id: int, payment_id: int):  # type: ignore[no-untyped-d
     form = ReversalForm()
     if not form.validate_on_submit():
         return render_loan(loan, 422, reversal_form=form, reversal_for=payment_id)
+    if form.confirmed.data != "yes":
+        payment = db.session.get(Payment, payment_id)
+        if payment is None or payment.loan_id != loan.id or payment.kind != "payment":
+            abort(404)
+        return render_template(
+            "servicing/reversal_confirm.html", loan=loan, payment=payment, form=form, today=business_date()
+        )
     try:
         operations.reverse_payment(
             loan.id,
@@ -203,6 +210,8 @@ def charge_off(loan_id: int):  # type: ignore[no-untyped-def]
     form = ChargeOffForm()
     if not form.validate_on_submit():
         return render_loan(loan, 422, charge_off_form=form)
+    if form.confirmed.data != "yes":
+        return _confirm_charge_off(loan, form)
     try:
         entry = operations.charge_off(
             loan.id,
@@ -223,6 +232,36 @@ def charge_off(loan_id: int):  # type: ignore[no-untyped-def]
         f"Loan {loan.id} charged off; reserve claim #{entry.claim_id} filed for a staff decision.", "success"
     )
     return redirect(url_for(".loan", loan_id=loan.id))
+
+
+def _confirm_charge_off(loan: Loan, form: ChargeOffForm) -> Any:
+    """The confirmation step: the claim the charge-off will file, before anything is written."""
+    policy = current_policy()
+    today = business_date()
+    position = queries.loan_position(loan, today, policy=policy)
+    if loan.status != "active" or position.standing.days_past_due < policy.charge_off_days:
+        exc: ServicingError = (
+            LoanClosed(loan.status, "be charged off")
+            if loan.status != "active"
+            else NotEligibleForChargeOff(position.standing.days_past_due, policy.charge_off_days)
+        )
+        _put_errors(form, exc)
+        return render_loan(loan, exc.status, charge_off_form=form)
+    costs = form.allowed_costs.data if form.allowed_costs.data is not None else ZERO
+    proceeds = form.collateral_proceeds.data
+    claim = position.balance + costs - proceeds
+    return render_template(
+        "servicing/charge_off_confirm.html",
+        loan=loan,
+        application=loan.application,
+        position=position,
+        form=form,
+        costs=costs,
+        proceeds=proceeds,
+        claim=claim,
+        today=today,
+        policy=policy,
+    )
 
 
 @bp.route("/loans/<int:loan_id>/recoveries", methods=["POST"])

@@ -11,7 +11,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from loanapp.accounts.models import ApiToken, User
+from loanapp.accounts.models import User
 from loanapp.audit.models import AuditEvent
 from loanapp.charts import x_label_indices
 from loanapp.extensions import db
@@ -184,25 +184,6 @@ def test_admin_changes_a_staff_role_but_not_a_workers_nor_their_own(app: Flask, 
 
 
 # --- API tokens and docs ----------------------------------------------------------------------------
-
-
-def test_staff_create_and_revoke_their_own_api_token(app: Flask, client, auth, users) -> None:  # type: ignore[no-untyped-def]
-    auth.login("staff")
-    created = client.post("/account/tokens", data={"label": "monthly report script"})
-    text = created.get_data(as_text=True)
-    assert created.status_code == 200 and "shown only this once" in text
-    token = text.split('id="new-token" class="copy-link" type="text" readonly value="')[1].split('"')[0]
-    assert client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}).status_code == 200
-    with app.app_context():
-        row = db.session.scalar(select(ApiToken).where(ApiToken.user_id == users["staff"]))
-        assert row is not None and token not in (row.token_hash, row.prefix + "x")
-        token_id = row.id
-    assert "Revoke this token?" in client.get(f"/account/tokens/{token_id}/revoke").get_data(as_text=True)
-    client.post(f"/account/tokens/{token_id}/revoke")
-    client.post("/logout")
-    assert client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}).status_code == 401
-    auth.login("officer")
-    assert client.get(f"/account/tokens/{token_id}/revoke").status_code == 404  # not theirs
 
 
 def test_api_documents_money_as_decimal_strings_with_examples(client) -> None:  # type: ignore[no-untyped-def]

@@ -49,47 +49,47 @@ def test_a_contact_is_logged_once_per_key_and_audited(
     assert row.note == "Hours cut; pays Friday" and name == people["officer"].full_name
 
 
-@pytest.mark.parametrize(
-    ("data", "field"),
-    [
-        (operations.ContactInput("fax", "outbound", "reached"), "channel"),
-        (operations.ContactInput("call", "sideways", "reached"), "direction"),
-        (operations.ContactInput("call", "outbound", "maybe"), "outcome"),
-        (operations.ContactInput("call", "outbound", "reached", "x" * 2001), "note"),
-        (operations.ContactInput("call", "outbound", "reached", "", dt.date(2026, 3, 16)), "next_action_on"),
-    ],
-)
+BAD_CONTACTS = [
+    (operations.ContactInput("fax", "outbound", "reached"), "channel"),
+    (operations.ContactInput("call", "sideways", "reached"), "direction"),
+    (operations.ContactInput("call", "outbound", "maybe"), "outcome"),
+    (operations.ContactInput("call", "outbound", "reached", "x" * 2001), "note"),
+    (operations.ContactInput("call", "outbound", "reached", "", dt.date(2026, 3, 16)), "next_action_on"),
+]
+
+
 def test_a_bad_contact_names_the_field_and_writes_nothing(
-    people: dict[str, Any], loan: Any, on_date: Any, data: Any, field: str
+    people: dict[str, Any], loan: Any, on_date: Any
 ) -> None:
     on_date(dt.date(2026, 3, 17))
-    with pytest.raises(InvalidInput) as refused:
-        operations.log_contact(loan.id, data, actor=people["officer"], key=_key(people, "bad"))
-    assert field in refused.value.errors
+    for data, field in BAD_CONTACTS:
+        with pytest.raises(InvalidInput) as refused:
+            operations.log_contact(loan.id, data, actor=people["officer"], key=_key(people, "bad"))
+        assert field in refused.value.errors, data
     assert db.session.scalar(select(func.count()).select_from(ContactLog)) == 0
 
 
-@pytest.mark.parametrize(
-    ("amount", "promised_on", "field"),
-    [
-        (Decimal("0"), dt.date(2026, 3, 20), "amount"),
-        (Decimal("10.001"), dt.date(2026, 3, 20), "amount"),
-        (Decimal("100.00"), dt.date(2026, 3, 16), "promised_on"),
-        (Decimal("100.00"), dt.date(2026, 6, 30), "promised_on"),
-    ],
-)
+BAD_PROMISES = [
+    (Decimal("0"), dt.date(2026, 3, 20), "amount"),
+    (Decimal("10.001"), dt.date(2026, 3, 20), "amount"),
+    (Decimal("100.00"), dt.date(2026, 3, 16), "promised_on"),
+    (Decimal("100.00"), dt.date(2026, 6, 30), "promised_on"),
+]
+
+
 def test_a_promise_in_the_past_or_of_a_bad_amount_is_refused(
-    people: dict[str, Any], loan: Any, on_date: Any, amount: Decimal, promised_on: dt.date, field: str
+    people: dict[str, Any], loan: Any, on_date: Any
 ) -> None:
     on_date(dt.date(2026, 3, 17))
-    with pytest.raises(InvalidInput) as refused:
-        operations.make_promise(
-            loan.id,
-            operations.PromiseInput(amount, promised_on),
-            actor=people["officer"],
-            key=_key(people, "p"),
-        )
-    assert list(refused.value.errors) == [field]
+    for amount, promised_on, field in BAD_PROMISES:
+        with pytest.raises(InvalidInput) as refused:
+            operations.make_promise(
+                loan.id,
+                operations.PromiseInput(amount, promised_on),
+                actor=people["officer"],
+                key=_key(people, "p"),
+            )
+        assert list(refused.value.errors) == [field], (amount, promised_on)
     assert db.session.scalar(select(func.count()).select_from(PromiseToPay)) == 0
 
 

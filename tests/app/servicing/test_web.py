@@ -241,9 +241,14 @@ def test_an_officer_records_and_reverses_a_late_payment_on_the_loan_page(
         data={"reason": "", "idempotency_key": "r0"},
     )
     assert empty.status_code == 422
-    reversed_ = client.post(
+    asked = client.post(
         f"/servicing/loans/{booked.id}/payments/{payment_id}/reversal",
         data={"reason": "NSF", "returned_on": "2026-03-17", "idempotency_key": "r1"},
+    )
+    assert asked.status_code == 200 and "Reverse this payment?" in asked.get_data(as_text=True)
+    reversed_ = client.post(
+        f"/servicing/loans/{booked.id}/payments/{payment_id}/reversal",
+        data={"reason": "NSF", "returned_on": "2026-03-17", "idempotency_key": "r1", "confirmed": "yes"},
         follow_redirects=True,
     )
     assert "reversed" in reversed_.get_data(as_text=True) and "returned 2026-03-17" in reversed_.get_data(
@@ -257,7 +262,8 @@ def test_an_officer_records_and_reverses_a_late_payment_on_the_loan_page(
         == 404
     )
     not_yet = client.post(
-        f"/servicing/loans/{booked.id}/charge-off", data={"collateral_status": "none", "idempotency_key": "c"}
+        f"/servicing/loans/{booked.id}/charge-off",
+        data={"collateral_status": "none", "collateral_proceeds": "0.00", "idempotency_key": "c"},
     )
     assert not_yet.status_code == 409 and "charge-off policy starts at 120 days" in not_yet.get_data(
         as_text=True
