@@ -32,7 +32,7 @@ from loanapp.servicing.forms import (
     RecoveryForm,
     ReversalForm,
 )
-from loanapp.servicing.models import LoanServicing, Payment
+from loanapp.servicing.models import PAYMENT_METHODS, LoanServicing, Payment
 from loanapp.servicing.policy import current_policy
 from risk.money import ZERO
 
@@ -359,6 +359,7 @@ def delinquency_csv():  # type: ignore[no-untyped-def]
 def import_payments():  # type: ignore[no-untyped-def]
     form = ImportForm()
     report = None
+    dry_run = False
     status = 200
     if form.validate_on_submit():
         upload = form.file.data
@@ -366,17 +367,40 @@ def import_payments():  # type: ignore[no-untyped-def]
             form.file.errors = ["Choose the CSV file to import."]
             status = 422
         else:
+            dry_run = request.form.get("action") == "check"
             report = imports.import_payments(
                 upload.stream,
                 actor=current_user,
                 skip_bad=bool(form.skip_bad.data),
                 max_rows=int(current_app.config["PAYMENT_IMPORT_MAX_ROWS"]),
             )
-            if report.errors and not form.skip_bad.data:
+            if dry_run or (report.errors and not form.skip_bad.data):
+                # A dry run posts the rows like a real import, then takes everything back: what it
+                # reports is exactly what importing the file would do.
                 db.session.rollback()
-                status = 422
+                status = 422 if report.errors and not form.skip_bad.data else 200
             else:
                 db.session.commit()
     elif form.is_submitted():
         status = 422
-    return render_template("servicing/import.html", form=form, report=report, columns=imports.COLUMNS), status
+    return render_template(
+        "servicing/import.html",
+        form=form,
+        report=report,
+        dry_run=dry_run,
+        columns=imports.COLUMNS,
+        methods=PAYMENT_METHODS,
+    ), status
+
+
+@bp.route("/payments/import-template.csv")
+@roles("officer")
+def import_template():  # type: ignore[no-untyped-def]
+    """An example file with the header row the import expects and one row to copy."""
+    today = business_date().isoformat()
+    body = ",".join(imports.COLUMNS) + "\r\n" + f"1,229.66,{today},{PAYMENT_METHODS[0]},CORE-000123\r\n"
+    return Response(
+        body,
+        mimetype="text/csv",
+        headers={"Content-Disposition": 'attachment; filename="payment-import-template.csv"'},
+    )
