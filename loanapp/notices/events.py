@@ -253,11 +253,21 @@ def queue_reminders(today: dt.date) -> dict[str, int]:
         .where(Loan.status == "active", LoanInstallment.due_date.in_(targets))
     ).all()
     for loan, installment in rows:
+        amount = installment.payment
+        if installment.number == loan.term_months:
+            # The final installment is billed as the payoff on the maturity date, not the disclosed
+            # figure (issue #11); nothing is billed when what is left is within the tolerance.
+            from loanapp.servicing.queries import loan_position
+
+            standing = loan_position(loan, today).standing
+            if standing.next_due_date != installment.due_date or not standing.next_amount:
+                continue
+            amount = standing.next_amount
         owed = db.session.scalar(cumulative.where(LoanInstallment.number <= installment.number)) or 0
         paid = db.session.scalar(
             select(LoanServicing.total_paid).where(LoanServicing.loan_id == loan.id)
         ) or Decimal("0")
-        if Decimal(paid) >= Decimal(owed):
+        if Decimal(paid) >= Decimal(owed) and installment.number != loan.term_months:
             continue
         days = (installment.due_date - today).days
         counts["due_reminders"] += len(
@@ -265,7 +275,7 @@ def queue_reminders(today: dt.date) -> dict[str, int]:
                 loan.borrower,
                 "payment_due",
                 f"due:{loan.id}:{installment.due_date.isoformat()}:{days}",
-                {"amount": installment.payment, "date": installment.due_date},
+                {"amount": amount, "date": installment.due_date},
                 loan_id=loan.id,
             )
         )

@@ -530,7 +530,11 @@ def _pay(plan: LoanPlan, loan_id: int, payment: Payment, amounts: list[Decimal],
         operations.record_payment(
             loan_id,
             operations.PaymentInput(
-                amount, payment.day, "check" if plan.number % 4 == 0 else "ach", reference
+                amount,
+                payment.day,
+                "check" if plan.number % 4 == 0 else "ach",
+                reference,
+                allow_excess=True,  # the demo's history records what was paid, as the core system would
             ),
             actor=officer,
             key=operations.import_key(reference),

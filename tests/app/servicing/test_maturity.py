@@ -85,6 +85,7 @@ def test_property_paying_what_is_billed_on_each_due_date_ends_paid_off_at_maturi
         # Billed: the payoff on the maturity date, not the disclosed figure.
         assert summary["next_due_date"] == maturity and summary["days_past_due"] == 0
         assert summary["next_payment_amount"] == queries.payoff_quote(loan, maturity)
+        _assert_reminder_bills(loan, maturity, summary["next_payment_amount"])
         pay(loan, f"{summary['next_payment_amount']:.2f}", maturity, officer)
         db.session.refresh(loan)
         row = db.session.get(LoanServicing, loan.id)
@@ -95,6 +96,18 @@ def test_property_paying_what_is_billed_on_each_due_date_ends_paid_off_at_maturi
         assert [bucket for bucket, _ in _history(loan)] == ["current", "paid_off"]
         assert _history(loan)[-1] == ("paid_off", maturity)
         example.rollback()
+
+
+def _assert_reminder_bills(loan: Any, maturity: dt.date, billed: Decimal) -> None:
+    """The "payment due" reminder before maturity names the billed payoff, not the disclosed figure."""
+    from loanapp.notices import events
+    from loanapp.notices.models import Notice
+
+    events.queue_reminders(maturity - dt.timedelta(days=1))
+    bodies = db.session.scalars(
+        select(Notice.body).where(Notice.loan_id == loan.id, Notice.event == "payment_due")
+    ).all()
+    assert bodies and all(f"{billed:,.2f}" in body for body in bodies)
 
 
 def _book(people: dict[str, Any], contract: dt.date, amount: str, rate: str, term: int) -> Any:
