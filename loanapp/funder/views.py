@@ -10,10 +10,13 @@ from flask import Blueprint, abort, render_template, request
 import reserve
 from loanapp.access import roles
 from loanapp.clock import business_date
+from loanapp.collections.forms import STATUS_NAMES as PROMISE_STATUS_NAMES
 from loanapp.exports import csv_response, csv_text
 from loanapp.funder.pack import funder_pack
+from loanapp.funder.packet import claim_packet
 from loanapp.funder.register import CSV_COLUMNS, enrolment_register
 from loanapp.reserve_admin.months import BadMonth, parse_month
+from loanapp.servicing.forms import COLLATERAL_NAMES
 from loanapp.servicing.policy import current_policy
 
 bp = Blueprint("funder", __name__, url_prefix="/reserve")
@@ -96,4 +99,22 @@ def register_csv():  # type: ignore[no-untyped-def]
     return csv_response(
         csv_text(CSV_COLUMNS, (line.csv_row() for line in result.lines)),
         f"enrolment-register-{result.year}-{result.month:02d}.csv",
+    )
+
+
+@bp.route("/claims/<int:claim_id>/packet")
+@roles("staff", "officer", "admin")
+def packet(claim_id: int):  # type: ignore[no-untyped-def]
+    try:
+        found = claim_packet(claim_id, business_date(), current_policy())
+    except reserve.ClaimNotFound:
+        abort(404)
+    return render_template(
+        "funder/packet.html",
+        p=found,
+        status_name=status_name,
+        claim_status_names=CLAIM_STATUS_NAMES,
+        prepared_on=business_date(),
+        collateral_names=COLLATERAL_NAMES,
+        promise_status_names=PROMISE_STATUS_NAMES,
     )
