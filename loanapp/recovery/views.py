@@ -8,6 +8,7 @@ from flask_login import current_user
 
 from loanapp.access import public, roles
 from loanapp.accounts.models import User
+from loanapp.accounts.operations import AccountError
 from loanapp.extensions import db
 from loanapp.recovery import operations as ops
 from loanapp.recovery.forms import CodeForm, ForgotForm, NewPasswordForm
@@ -60,6 +61,10 @@ def reset(token: str):  # type: ignore[no-untyped-def]
         except ops.ResetInvalid:
             db.session.rollback()
             return render_template("recovery/invalid.html"), 410
+        except AccountError as exc:  # too easy to guess: the link stays usable
+            db.session.rollback()
+            form.password.errors = [str(exc.message)]
+            return render_template("recovery/reset.html", form=form), 422
         db.session.commit()
         flash(_("Your password is changed. Sign in with it."), "success")
         return redirect(url_for("accounts.login"))
@@ -81,6 +86,10 @@ def code():  # type: ignore[no-untyped-def]
         except ops.ResetInvalid:
             db.session.commit()  # the wrong try counts
             form.code.errors = [_("This code is not right, or it has expired. Ask for a new one.")]
+            status = 422
+        except AccountError as exc:  # a right code, a password too easy to guess: the code stays usable
+            db.session.rollback()
+            form.password.errors = [str(exc.message)]
             status = 422
         else:
             db.session.commit()

@@ -41,6 +41,8 @@ def test_a_reset_link_by_email_works_once_and_ends_other_sessions(
     assert anonymous.get(path).status_code == 200
     short = anonymous.post(path, data={"password": "short", "confirm": "short"})
     assert short.status_code == 422
+    weak = anonymous.post(path, data={"password": "password1234", "confirm": "password1234"})
+    assert weak.status_code == 422 and "too easy to guess" in weak.get_data(as_text=True)
     done = anonymous.post(path, data={"password": "a-brand-new-pass", "confirm": "a-brand-new-pass"})
     assert done.status_code == 302 and done.headers["Location"].endswith("/login")
     assert anonymous.get(path).status_code == 410  # single use
