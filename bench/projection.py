@@ -1,4 +1,4 @@
-"""Benchmark: the reserve's Monte Carlo projection at 1,000 / 10,000 / 100,000 loans (run: python bench/projection.py).
+"""Benchmark: the reserve's Monte Carlo projection at 1,000 / 10,000 / 100,000 / 1,000,000 loans (run: python bench/projection.py).
 
 Each case runs ``risk.projection.simulate`` once, 10,000 paths x 36 months with the default
 assumptions (20 posterior draws of the transition matrix, layoffs at 5% per employer per year, a
@@ -10,8 +10,11 @@ $4,000-25,000 at 5-15%, seasoned; 6% of loans delinquent.
 The per-loan reference (``reference_simulation``) is timed on the 1,000-loan book with fewer
 paths and extrapolated linearly in paths (its cost is exactly proportional to them).
 
-Targets (from the issue): 10,000 loans under 5 s and 2 GB; cost growing less than linearly in
-loans; at least 50x faster than the reference on the 1,000-loan book.
+Targets (issues #7 and #16): 10,000 loans under 5 s and 2 GB; 100,000 loans under 4 s and 1 GB;
+1,000,000 loans (a statewide, many-lender reserve) under 20 s and 4 GB; cost growing less than
+linearly in loans; at least 50x faster than the reference on the 1,000-loan book. CPU seconds are
+printed beside wall seconds: on a machine shared with other work the wall time says more about the
+neighbours than about the code. ``BENCH_CASES=1000,100000`` runs only some of the books.
 """
 
 from __future__ import annotations
@@ -26,15 +29,15 @@ import time
 import numpy as np
 
 from risk.projection import Assumptions, Portfolio, Reserve, reference_simulation, simulate
-from risk.projection.model import group_loans, level_payment_cents
+from risk.projection.model import group_loans
 from risk.rollrate import DEFAULT_PRIOR, TransitionEstimate, estimate_transitions
 
-CASES = (1_000, 10_000, 100_000)
+CASES = tuple(int(n) for n in os.environ.get("BENCH_CASES", "1000,10000,100000,1000000").split(","))
 PATHS = 10_000
 HORIZON = 36
 REFERENCE_PATHS = 20
-TARGET_SECONDS = 5.0
-TARGET_BYTES = 2 * 1024**3
+#: Loans: (seconds, bytes of peak memory).
+TARGETS = {10_000: (5.0, 2 * 1024**3), 100_000: (4.0, 1024**3), 1_000_000: (20.0, 4 * 1024**3)}
 TARGET_SPEEDUP = 50
 EMPLOYERS = (
     "Darco Manufacturing",
@@ -59,10 +62,9 @@ def synthetic_book(n: int, seed: int = 20261123) -> Portfolio:
     age = np.floor(rng.random(n) * term * 0.85).astype(np.int64)
     principal = rng.integers(400_000, 2_500_001, n)
     rate = rng.integers(500, 1_501, n)
-    payment = np.array(
-        [level_payment_cents(int(p), int(r), int(t)) for p, r, t in zip(principal, rate, term, strict=True)]
-    )
     r = rate / 120_000
+    # ``level_payment_cents`` for every loan at once (the same float formula; rates here are never 0).
+    payment = np.floor(principal * r / -np.expm1(-term * np.log1p(r)) + 0.5).astype(np.int64)
     balance = principal * (1 + r) ** age - payment * ((1 + r) ** age - 1) / r
     return Portfolio(
         loan_id=np.arange(n, dtype=np.int64),
@@ -155,27 +157,34 @@ def main() -> None:
             f"{r['peak'] / 2**20:>8.0f} {(r['peak'] - r['before']) / 2**20:>7.0f}  ${r['claims'] / 100:,.0f}"
         )
     by = {r["loans"]: r for r in rows}
-    growth_1 = by[10_000]["wall"] / by[1_000]["wall"]
-    growth_2 = by[100_000]["wall"] / by[10_000]["wall"]
-    print(
-        f"growth of wall time: x{growth_1:.1f} from 1,000 to 10,000 loans, x{growth_2:.1f} from 10,000 to 100,000"
+    for small, big in zip(CASES, CASES[1:], strict=False):
+        print(
+            f"growth of wall time from {small:,} to {big:,} loans: x{by[big]['wall'] / by[small]['wall']:.1f} "
+            f"(cpu x{by[big]['cpu'] / by[small]['cpu']:.1f}, loans x{big / small:.0f})"
+        )
+    met: dict[str, bool] = {}
+    for n, (seconds, size) in TARGETS.items():
+        if n in by:
+            met[f"{n:,} loans under {seconds:.0f} s (wall {by[n]['wall']:.1f}, cpu {by[n]['cpu']:.1f})"] = (
+                by[n]["wall"] < seconds
+            )
+            met[f"{n:,} loans under {size / 2**30:.0f} GB ({by[n]['peak'] / 2**30:.2f} GB)"] = (
+                by[n]["peak"] < size
+            )
+    met["less than linear in loans"] = all(
+        by[big]["wall"] / by[small]["wall"] < big / small
+        for small, big in zip(CASES, CASES[1:], strict=False)
     )
-
-    ref = reference_seconds()
-    ref_full = ref * PATHS / REFERENCE_PATHS
-    speedup = ref_full / by[1_000]["wall"]
-    print(
-        f"per-loan reference, 1,000 loans: {ref:.1f} s for {REFERENCE_PATHS} paths "
-        f"-> {ref_full:,.0f} s for {PATHS:,} (extrapolated x{PATHS // REFERENCE_PATHS}, linear in paths)"
-    )
-    print(f"speed-up of simulate over the reference on 1,000 loans: {speedup:,.0f}x")
-    ten = by[10_000]
-    met = {
-        f"10,000 loans under {TARGET_SECONDS:.0f} s": ten["wall"] < TARGET_SECONDS,
-        "10,000 loans under 2 GB": ten["peak"] < TARGET_BYTES,
-        "less than linear in loans": growth_1 < 10 and growth_2 < 10,
-        f"at least {TARGET_SPEEDUP}x the reference": speedup >= TARGET_SPEEDUP,
-    }
+    if 1_000 in by:
+        ref = reference_seconds()
+        ref_full = ref * PATHS / REFERENCE_PATHS
+        speedup = ref_full / by[1_000]["wall"]
+        print(
+            f"per-loan reference, 1,000 loans: {ref:.1f} s for {REFERENCE_PATHS} paths "
+            f"-> {ref_full:,.0f} s for {PATHS:,} (extrapolated x{PATHS // REFERENCE_PATHS}, linear in paths)"
+        )
+        print(f"speed-up of simulate over the reference on 1,000 loans: {speedup:,.0f}x")
+        met[f"at least {TARGET_SPEEDUP}x the reference"] = speedup >= TARGET_SPEEDUP
     for name, ok in met.items():
         print(f"  target {name}: {'met' if ok else 'MISSED'}")
 

@@ -47,17 +47,52 @@ def create_user_command(email: str, role: str, full_name: str, password_stdin: b
 @with_appcontext
 @click.argument("email")
 @click.option("--label", default="", help="What the token is for, e.g. 'core system export'.")
-def create_token_command(email: str, label: str) -> None:
+@click.option("--days", type=int, default=None, help="Days until it expires (default API_TOKEN_DAYS).")
+def create_token_command(email: str, label: str, days: int | None) -> None:
     """Issue a bearer API token for an account and print it once."""
     from loanapp.accounts.models import User
-    from loanapp.accounts.operations import issue_token, normalise_email
+    from loanapp.accounts.operations import AccountError, issue_token, normalise_email
 
     user = db.session.scalar(select(User).where(User.email == normalise_email(email)))
     if user is None:
         raise click.UsageError(f"no account with email {email}")
-    token = issue_token(user, label)
+    try:
+        token = issue_token(user, label, days=days)
+    except AccountError as exc:
+        raise click.UsageError(str(exc.message)) from None
     db.session.commit()
     click.echo(token)
+
+
+@click.command("list-tokens")
+@with_appcontext
+@click.argument("email")
+def list_tokens_command(email: str) -> None:
+    """List an account's API tokens: id, prefix, label, state, expiry (never the token itself)."""
+    from loanapp.accounts.models import User
+    from loanapp.accounts.operations import normalise_email, token_state, tokens_of
+
+    user = db.session.scalar(select(User).where(User.email == normalise_email(email)))
+    if user is None:
+        raise click.UsageError(f"no account with email {email}")
+    for row in tokens_of(user):
+        expires = row.expires_at.date().isoformat() if row.expires_at else "never"
+        click.echo(f"{row.id:>6}  {row.prefix}…  {token_state(row):8} expires {expires}  {row.label}")
+
+
+@click.command("revoke-token")
+@with_appcontext
+@click.argument("token_id", type=click.IntRange(1, 2**31 - 1))
+def revoke_token_command(token_id: int) -> None:
+    """Revoke an API token by its id (see list-tokens); calls with it are refused from now on."""
+    from loanapp.accounts.operations import AccountError, revoke_token
+
+    try:
+        revoked = revoke_token(token_id, actor=None)
+    except AccountError as exc:
+        raise click.UsageError(str(exc.message)) from None
+    db.session.commit()
+    click.echo(f"token {token_id} revoked" if revoked else f"token {token_id} was already revoked")
 
 
 @click.command("seed-demo")
@@ -88,17 +123,26 @@ def seed_demo_command() -> None:
     from loanapp.projections.demo import seed_projection_snapshots
 
     click.echo(f"demo projection snapshots: {seed_projection_snapshots(echo=click.echo)} taken")
+    from loanapp.outcomes.demo import seed_outcome_demo
+
+    click.echo(f"demo check-ins: {seed_outcome_demo(echo=click.echo)} answered")
 
 
 def register(app: Flask) -> None:
+    from flask_migrate.cli import db as db_group
+
+    from loanapp.dbroles import roles_command
     from loanapp.jobs.commands import run_job_command, scheduler_command
     from loanapp.reserve_admin.commands import reserve_check_command
     from loanapp.servicing.commands import import_payments_command
 
+    db_group.add_command(roles_command)
     for command in (
         reserve_check_command,
         create_user_command,
         create_token_command,
+        list_tokens_command,
+        revoke_token_command,
         seed_demo_command,
         import_payments_command,
         run_job_command,

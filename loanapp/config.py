@@ -11,10 +11,15 @@ from decimal import Decimal
 from typing import Any
 
 DEV_SECRET_KEY = "dev-only-not-secret"
+ENVIRONMENTS = ("development", "test", "production")
+MIN_SECRET_BYTES = 32
 
 
 class Defaults:
-    ENV = "development"  # "production" refuses the development secret key
+    ENV = "development"  # development, test or production (anything else refuses to start)
+    # Reverse proxies (load balancers) in front of the app that set X-Forwarded-For/-Proto/-Host:
+    # 0 trusts none (the client's address is the socket's); N trusts the last N hops (Werkzeug ProxyFix).
+    TRUSTED_PROXY_HOPS = 0
     SECRET_KEY = DEV_SECRET_KEY
     SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = {"pool_pre_ping": True}
     SESSION_COOKIE_HTTPONLY = True
@@ -35,6 +40,17 @@ class Defaults:
     LOGIN_MAX_FAILURES = 5
     LOGIN_FAILURE_WINDOW_SECONDS = 15 * 60
     LOGIN_MAX_FAILURES_PER_ADDRESS = 30
+    # Growing delays instead of a lock: LOGIN_DELAY_SECONDS after the limit, doubling per failure up
+    # to LOGIN_MAX_DELAY_SECONDS; an account's failures from all addresses wait at most
+    # LOGIN_ACCOUNT_MAX_DELAY_SECONDS, so strangers cannot keep its owner out.
+    LOGIN_MAX_FAILURES_PER_ACCOUNT = 20
+    LOGIN_DELAY_SECONDS = 30
+    LOGIN_MAX_DELAY_SECONDS = 15 * 60
+    LOGIN_ACCOUNT_MAX_DELAY_SECONDS = 60
+
+    # Bearer tokens of the API expire (create-token --days, the tokens page); revoked at any time.
+    API_TOKEN_DAYS = 90
+    API_TOKEN_MAX_DAYS = 366
 
     # JSON API and its OpenAPI document (flask-smorest).
     API_TITLE = "Car Buyer Program API"
@@ -55,6 +71,15 @@ class Defaults:
     RESERVE_CLAIM_CAP_SHARE = Decimal("1.00")
     RESERVE_CLAIM_CAP_AMOUNT: Decimal | None = None
     RESERVE_POOLED = True
+    # Bounds on one reserve posting (422 beyond them) and the dates postings may carry: from
+    # RESERVE_MAX_BACKDATE_DAYS before the business date to RESERVE_MAX_FUTURE_DAYS after it.
+    RESERVE_MAX_DEPOSIT = Decimal("5000000.00")
+    RESERVE_MAX_INTEREST = Decimal("100000.00")
+    RESERVE_MAX_CLAIM = Decimal("100000.00")
+    RESERVE_MAX_RECOVERY = Decimal("100000.00")
+    RESERVE_CLAIM_MAX_ALLOWED_COSTS = Decimal("5000.00")  # a claim's itemised collection costs, together
+    RESERVE_MAX_BACKDATE_DAYS = 366
+    RESERVE_MAX_FUTURE_DAYS = 0
 
     # The rate a worker's own estimate uses; the officer sets the actual rate in the decision.
     QUOTE_STANDARD_RATE = Decimal("8.99")
@@ -99,6 +124,9 @@ class Defaults:
         ["180-359", 180],
         ["360+", 360],
     ]
+    # A residual owed of at most this much on or after the maturity date is written off as a small
+    # balance and the loan pays off; more is billed (issue #11: daily interest vs the schedule).
+    MATURITY_RESIDUAL_TOLERANCE = Decimal("5.00")
     CHARGE_OFF_DAYS = 120  # the credit union's board sets it (FFIEC retail policy: 120 for closed-end)
     LATE_FEES_ENABLED = False
     LATE_FEE_AMOUNT = Decimal("15.00")
@@ -122,6 +150,7 @@ class Defaults:
     # Scheduled jobs (``flask --app loanapp scheduler``): cron expressions in JOBS_TIMEZONE.
     JOBS: dict[str, str] = {
         "aging": "0 2 * * *",
+        "reserve_check": "45 2 * * *",
         "delinquency_snapshot": "0 3 1 * *",
         "projection_snapshot": "0 4 1 * *",
         "check_ins": "30 2 * * *",
@@ -142,6 +171,8 @@ class Defaults:
         "origination_rate": "8.99",
         "origination_term_months": 60,
         "grant_deposits_per_month": "0.00",
+        "grant_target_probability": "0.05",
+        "grant_by_months": 3,
         "parameter_draws": 20,
         "history_months": 0,
         "paths": 10000,
@@ -152,8 +183,19 @@ class Defaults:
     # Requests up to this many paths x months x scenarios are answered at once; bigger ones are
     # queued (202 and a run id) and run by a worker thread of the web process or the scheduler.
     PROJECTION_INLINE_MAX_WORK = 400_000
+    # Paths of the monthly snapshot (None: the assumptions' own); the demo takes its snapshots with fewer.
+    PROJECTION_SNAPSHOT_PATHS: int | None = None
     # "thread": the web process runs queued projections; "off": only the scheduler's sweep does.
     PROJECTION_WORKER = "thread"
+    # Ceilings of one run, estimated before it starts from every input that scales it (paths, months,
+    # roll-rate draws, the book's loan classes, scenarios; risk.projection.model.estimate_cost):
+    # beyond them the request is refused with 422. A web process runs one projection at a time;
+    # requests estimated above PROJECTION_INLINE_MAX_BYTES are queued, and one user has at most
+    # PROJECTION_MAX_QUEUED_PER_USER runs waiting or running.
+    PROJECTION_MAX_MEMORY_BYTES = 1536 * 2**20
+    PROJECTION_MAX_SECONDS = 15 * 60
+    PROJECTION_INLINE_MAX_BYTES = 256 * 2**20
+    PROJECTION_MAX_QUEUED_PER_USER = 3
 
     # Notices to workers (loanapp.notices). "outbox": development; messages stay in the outbox viewer
     # (/admin/outbox) and the log. "live": the sender job delivers by SMTP and the SMS provider.
@@ -194,12 +236,24 @@ class Defaults:
     CREDIT_UNION_NAME = "Cooperative Federal"
     CREDIT_UNION_ADDRESS = "723 Westcott Street, Syracuse, NY 13210"
     CREDIT_UNION_PHONE = "+13154761500"
-    CREDIT_UNION_HOURS = "Mon-Fri 9:00-17:00, Sat 9:00-12:00"
-    HOW_TO_PAY: dict[str, str] = {
-        "branch": "723 Westcott Street, Syracuse, NY 13210",
-        "mail": "Cooperative Federal, Loan Payments, 723 Westcott Street, Syracuse, NY 13210",
-        "ach": "Routing 221375623; your loan number as the account",
-        "payroll": "Ask your employer's payroll office for the Car Buyer Program deduction form",
+    # Texts people read are given per language (a plain string is used for every language).
+    CREDIT_UNION_HOURS: dict[str, str] | str = {
+        "en": "Mon-Fri 9:00-17:00, Sat 9:00-12:00",
+        "es": "lun-vie 9:00-17:00, sáb 9:00-12:00",
+    }
+    HOW_TO_PAY: dict[str, dict[str, str]] = {
+        "en": {
+            "branch": "723 Westcott Street, Syracuse, NY 13210",
+            "mail": "Cooperative Federal, Loan Payments, 723 Westcott Street, Syracuse, NY 13210",
+            "ach": "Routing number 221375623; your loan number as the account",
+            "payroll": "Ask your employer's payroll office for the Car Buyer Program deduction form",
+        },
+        "es": {
+            "branch": "723 Westcott Street, Syracuse, NY 13210",
+            "mail": "Cooperative Federal, Loan Payments, 723 Westcott Street, Syracuse, NY 13210",
+            "ach": "Número de ruta 221375623; su número de préstamo como cuenta",
+            "payroll": "Pida en la oficina de nómina de su empleador el formulario de descuento del programa",
+        },
     }
     # Outcome check-ins (loanapp.outcomes): months after booking (and one at payoff); a check-in is
     # overdue this many days after its due date and closes unanswered (not reached) after the window.
@@ -229,10 +283,32 @@ def load(app: Any, test_config: dict[str, Any] | None) -> None:
         "SQLALCHEMY_DATABASE_URI", "sqlite:///" + os.path.join(app.instance_path, "loanapp.sqlite")
     )
     app.config["SQLALCHEMY_DATABASE_URI"] = sqlalchemy_url(app.config["SQLALCHEMY_DATABASE_URI"])
+    check_environment(app.config)
     if app.config["ENV"] == "production":
-        if app.config["SECRET_KEY"] in (None, "", DEV_SECRET_KEY):
-            raise RuntimeError(
-                "LOANAPP_SECRET_KEY must be set in production: the development key signs forgeable sessions"
-            )
         app.config["SESSION_COOKIE_SECURE"] = True
         app.config["REMEMBER_COOKIE_SECURE"] = True
+
+
+def check_environment(config: Any) -> None:
+    """Refuse to start on a misspelt environment or a forgeable key.
+
+    ``LOANAPP_ENV`` is one of :data:`ENVIRONMENTS` exactly ("Production" or "prod" used to run quietly
+    as development, with the published key). The development key is accepted only in development and
+    in tests; production needs a secret of at least :data:`MIN_SECRET_BYTES` bytes.
+    """
+    env = config["ENV"]
+    if env not in ENVIRONMENTS:
+        raise RuntimeError(f"LOANAPP_ENV must be one of {', '.join(ENVIRONMENTS)}; got {env!r}")
+    key = config.get("SECRET_KEY")
+    if key in (None, "") or (key == DEV_SECRET_KEY and env not in ("development", "test")):
+        raise RuntimeError(
+            "LOANAPP_SECRET_KEY must be set outside development: the development key signs forgeable sessions"
+        )
+    if env == "production" and len(key.encode() if isinstance(key, str) else key) < MIN_SECRET_BYTES:
+        raise RuntimeError(
+            f"LOANAPP_SECRET_KEY must be at least {MIN_SECRET_BYTES} bytes in production"
+            " (e.g. python -c 'import secrets; print(secrets.token_urlsafe(48))')"
+        )
+    hops = config.get("TRUSTED_PROXY_HOPS")
+    if not isinstance(hops, int) or isinstance(hops, bool) or not 0 <= hops <= 5:
+        raise RuntimeError(f"TRUSTED_PROXY_HOPS must be a whole number from 0 to 5; got {hops!r}")

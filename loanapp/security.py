@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Response
+from typing import Any
+
+from flask import Response, current_app, session
 
 # No inline scripts or styles, nothing from another origin: the service runs inside a credit union's network.
 CONTENT_SECURITY_POLICY = (
@@ -11,12 +13,42 @@ CONTENT_SECURITY_POLICY = (
 )
 
 
+NO_STORE_TYPES = frozenset({"text/html", "application/json", "text/csv"})
+
+
 def add_headers(response: Response) -> Response:
     response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
     response.headers.setdefault("X-Frame-Options", "DENY")
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "same-origin")
     response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
-    if response.mimetype == "text/html":
+    if response.mimetype in NO_STORE_TYPES:
+        # Pages, JSON (personal data, money) and CSV exports stay out of shared and browser caches.
         response.headers.setdefault("Cache-Control", "no-store")
+    if current_app.config["ENV"] == "production":
+        response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
     return response
+
+
+# --- sessions that end ---------------------------------------------------------------------------------
+#
+# Sessions are signed cookies, so the server cannot delete one: a copied cookie would keep working until
+# it expires. The session names the user as "id:generation" (``User.get_id``) and the user loader
+# accepts it only while the user's ``session_generation`` is still that. Signing out, changing or
+# resetting the password move the generation on, which ends every copy of every older cookie.
+
+#: What survives sign-out in the browser's session: only the visible language choice (no personal data).
+KEPT_ON_SIGN_OUT = ("lang",)
+
+
+def end_sessions(user: Any) -> None:
+    """Every session issued so far for ``user`` stops working (the caller commits)."""
+    user.session_generation = (user.session_generation or 0) + 1
+
+
+def clear_session() -> None:
+    """Forget everything this browser's session held (a saved draft's token, flashes, the user),
+    keeping only the language choice."""
+    kept = {key: session[key] for key in KEPT_ON_SIGN_OUT if key in session}
+    session.clear()
+    session.update(kept)

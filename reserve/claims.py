@@ -13,6 +13,8 @@ Once a claim is paid, the loan is over: what its commitment had left goes back t
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
 
@@ -23,22 +25,29 @@ from sqlalchemy.orm import Session
 
 from reserve.domain import (
     AccountKind,
+    ChargeOffRecord,
     Claim,
     ClaimDecision,
     ClaimEvent,
     ClaimEventKind,
     ClaimStatus,
+    CostItem,
+    CostKind,
+    PostingLimits,
     ReservePolicy,
     TransactionKind,
     claim_transition,
     non_negative_amount,
+    positive_amount,
 )
 from reserve.errors import (
     ClaimExists,
     ClaimNotFound,
     IllegalClaimTransition,
     InsufficientReserve,
+    InvalidAmount,
     InvalidClaim,
+    NotChargedOff,
     SameActor,
 )
 from reserve.ledger import (
@@ -84,6 +93,12 @@ def get_claim(session: Session, claim_id: int) -> Claim:
         loss=from_cents(row.loss_cents),
         filed_by=row.filed_by,
         memo=row.memo,
+        cost_items=tuple(
+            CostItem(
+                CostKind(i["kind"]), from_cents(cents_of(Decimal(i["amount"]))), i.get("description", "")
+            )
+            for i in json.loads(row.cost_items or "[]")
+        ),
         events=tuple(
             ClaimEvent(
                 kind=ClaimEventKind(e.kind),
@@ -233,31 +248,49 @@ def file_claim(
     *,
     key: str,
     actor_id: int,
-    loan_id: int,
-    charged_off_on: date,
-    balance_at_charge_off: Decimal | int | str,
-    allowed_costs: Decimal | int | str = 0,
+    charge_off: ChargeOffRecord,
+    allowed_costs: Sequence[CostItem] = (),
     collateral_proceeds: Decimal | int | str = 0,
     filed_on: date,
     memo: str = "",
+    limits: PostingLimits | None = None,
 ) -> Claim:
     """File a claim for a charged-off loan: loss = balance at charge-off + allowed costs - collateral proceeds.
 
-    ``actor_id`` is the officer filing it; that person cannot approve it.
+    The balance and the charge-off date come from the loan's own charge-off record, never from the
+    person filing; the costs are itemised and bounded (``limits``); proceeds cannot exceed what is
+    owed (there would be no loss). The loan must be one the reserve backs (it has a commitment) that
+    was not paid off, and it has at most one open (pending or paid) claim. ``actor_id`` is the officer
+    filing it; that person cannot approve it. Maker-checker is a second control, not the only one.
     """
-    balance = non_negative_amount(balance_at_charge_off, "balance at charge-off")
-    costs = non_negative_amount(allowed_costs, "allowed costs")
-    proceeds = non_negative_amount(collateral_proceeds, "collateral proceeds")
+    limits = limits or PostingLimits()
+    balance = non_negative_amount(charge_off.balance, "balance at charge-off")
+    items = _cost_items(allowed_costs, limits)
+    costs = sum((item.amount for item in items), Decimal("0.00"))
+    try:
+        proceeds = non_negative_amount(collateral_proceeds, "collateral proceeds")
+    except InvalidAmount as exc:
+        exc.field = "collateral_proceeds"
+        raise
     loss = balance + costs - proceeds
     if loss <= 0:
-        raise InvalidClaim(f"no loss to claim: {balance} + {costs} - {proceeds} = {loss}")
-    if filed_on < charged_off_on:
-        raise InvalidClaim("a claim cannot be filed before the loan was charged off")
+        raise InvalidClaim(
+            f"no loss to claim: {balance} + {costs} - {proceeds} = {loss}", field="collateral_proceeds"
+        )
+    if loss > limits.max_claim:
+        raise InvalidClaim(
+            f"a loss of {loss} is above the program's limit for one claim ({limits.max_claim})",
+            field="loan_id",
+        )
+    limits.date(filed_on, what="filing date", field="filed_on")
+    if filed_on < charge_off.charged_off_on:
+        raise InvalidClaim("a claim cannot be filed before the loan was charged off", field="filed_on")
+    loan_id = charge_off.loan_id
     content = {
         "loan_id": loan_id,
-        "charged_off_on": charged_off_on,
+        "charged_off_on": charge_off.charged_off_on,
         "balance_at_charge_off": balance,
-        "allowed_costs": costs,
+        "allowed_costs": [[str(i.kind), i.amount, i.description] for i in items],
         "collateral_proceeds": proceeds,
         "filed_on": filed_on,
         "memo": memo,
@@ -268,6 +301,7 @@ def file_claim(
         through = closed_through(session, lock="share")
         request.locked()  # a twin filing may have committed since the first look
         require_open(through, filed_on)
+        _require_backed_and_not_paid_off(session, loan_id)
         _refuse_second_claim(session, loan_id)
         try:
             with session.begin_nested():
@@ -276,13 +310,19 @@ def file_claim(
                     .values(
                         loan_id=loan_id,
                         status=str(ClaimStatus.PENDING),
-                        charged_off_on=charged_off_on,
+                        charged_off_on=charge_off.charged_off_on,
                         balance_at_charge_off_cents=cents_of(balance),
                         allowed_costs_cents=cents_of(costs),
                         collateral_proceeds_cents=cents_of(proceeds),
                         loss_cents=cents_of(loss),
                         filed_by=actor_id,
                         memo=memo,
+                        cost_items=json.dumps(
+                            [
+                                {"kind": str(i.kind), "amount": str(i.amount), "description": i.description}
+                                for i in items
+                            ]
+                        ),
                     )
                     .returning(ClaimRow.id)
                 ).scalar_one()
@@ -305,6 +345,54 @@ def file_claim(
     return request.run(work, lambda outcome: get_claim(session, _required(outcome.claim_id)))
 
 
+def _cost_items(items: Sequence[CostItem], limits: PostingLimits) -> tuple[CostItem, ...]:
+    """Each allowed cost named, whole cents, positive; all of them together within the program's limit."""
+    if len(items) > limits.max_cost_items:
+        raise InvalidClaim(f"at most {limits.max_cost_items} cost items", field="allowed_costs")
+    checked = []
+    for item in items:
+        try:
+            kind = CostKind(item.kind)
+        except ValueError:
+            raise InvalidClaim(f"unknown cost kind {item.kind!r}", field="allowed_costs") from None
+        try:
+            amount = positive_amount(item.amount, f"{kind} cost")
+        except InvalidAmount as exc:
+            exc.field = "allowed_costs"
+            raise
+        if len(item.description) > 200:
+            raise InvalidClaim("a cost's description is at most 200 characters", field="allowed_costs")
+        checked.append(CostItem(kind, amount, item.description.strip()))
+    total = sum((item.amount for item in checked), Decimal("0.00"))
+    if total > limits.max_allowed_costs:
+        raise InvalidClaim(
+            f"allowed costs of {total} are above the program's limit of {limits.max_allowed_costs}",
+            field="allowed_costs",
+        )
+    return tuple(checked)
+
+
+def _require_backed_and_not_paid_off(session: Session, loan_id: int) -> None:
+    """The reserve pays only on loans it backs (a commitment was set aside at booking) whose commitment
+    was not handed back by a payoff (a release that is not a claim's and not reversed)."""
+    if find_account(session, commitment_of(loan_id)) is None:
+        raise NotChargedOff(f"loan {loan_id} has no reserve commitment: the reserve does not back it")
+    reversal = TransactionRow.__table__.alias("reversal")
+    paid_off = session.scalar(
+        select(TransactionRow.id)
+        .outerjoin(reversal, reversal.c.reverses_id == TransactionRow.id)
+        .where(
+            TransactionRow.loan_id == loan_id,
+            TransactionRow.kind == str(TransactionKind.RELEASE),
+            TransactionRow.claim_id.is_(None),
+            reversal.c.id.is_(None),
+        )
+        .limit(1)
+    )
+    if paid_off is not None:
+        raise NotChargedOff(f"loan {loan_id} was paid off: its commitment went back to the reserve")
+
+
 def _refuse_second_claim(session: Session, loan_id: int) -> None:
     existing = session.scalar(
         select(ClaimRow.id).where(
@@ -325,9 +413,11 @@ def approve_claim(
     effective_date: date,
     policy: ReservePolicy | None = None,
     note: str = "",
+    limits: PostingLimits | None = None,
 ) -> ClaimDecision:
     """Approve a pending claim and pay it (see the module's payment rule); the approver is not the filer."""
     policy = policy or ReservePolicy()
+    (limits or PostingLimits()).date(effective_date, what="payment date", field="effective_date")
     request = Request(
         session,
         key,
@@ -438,10 +528,12 @@ def reject_claim(
     claim_id: int,
     decided_on: date,
     reason: str,
+    limits: PostingLimits | None = None,
 ) -> Claim:
     """Reject a pending claim (nothing is paid); the rejecter is not the filer and gives a reason."""
     if not reason.strip():
         raise ValueError("a rejection needs a reason")
+    (limits or PostingLimits()).date(decided_on, what="decision date", field="effective_date")
     request = Request(
         session,
         key,

@@ -12,14 +12,14 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
 from risk.money import D, has_at_most_cents, money
 
-from reserve.errors import ClaimAlreadyDecided, IllegalClaimTransition, InvalidAmount
+from reserve.errors import ClaimAlreadyDecided, IllegalClaimTransition, InvalidAmount, InvalidDate
 
 
 class AccountKind(StrEnum):
@@ -130,6 +130,89 @@ class ReservePolicy:
         }
 
 
+#: No single posting moves more than this (ten billion dollars), whatever the settings say: integer
+#: cents then stay far inside 64 bits however many postings are summed (SQLite overflows at 2**63).
+HARD_MAX_AMOUNT = Decimal("10000000000.00")
+
+
+class CostKind(StrEnum):
+    """The collection costs a claim may add to the balance at charge-off, each named on the claim."""
+
+    REPOSSESSION = "repossession"
+    TRANSPORT = "transport"
+    STORAGE = "storage"
+    AUCTION = "auction"
+    LEGAL = "legal"
+    OTHER = "other"
+
+
+@dataclass(frozen=True)
+class CostItem:
+    """One allowed cost of collecting on a charged-off loan (e.g. the repossession agent's bill)."""
+
+    kind: CostKind
+    amount: Decimal
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class ChargeOffRecord:
+    """What the loan's servicing record says at charge-off: the only source of a claim's balance.
+
+    ``balance`` is principal + accrued interest + unpaid fees on ``charged_off_on``, computed by the
+    charge-off itself; a claim never takes it from the person filing.
+    """
+
+    loan_id: int
+    charged_off_on: date
+    balance: Decimal
+
+
+@dataclass(frozen=True)
+class PostingLimits:
+    """Bounds on what one reserve operation may move, and when it may be dated.
+
+    Amounts: one deposit, one interest posting, one claim's loss, one recovery, a claim's allowed costs
+    (all of them together) are at most these. Dates: with ``today`` set (the business date), an
+    effective date lies between ``today - max_backdate_days`` and ``today + max_future_days``; the
+    closed-month rule applies as well. Without ``today`` only the amounts are checked.
+    """
+
+    max_deposit: Decimal = Decimal("5000000.00")
+    max_interest: Decimal = Decimal("100000.00")
+    max_claim: Decimal = Decimal("100000.00")
+    max_recovery: Decimal = Decimal("100000.00")
+    max_allowed_costs: Decimal = Decimal("5000.00")
+    max_cost_items: int = 20
+    today: date | None = None
+    max_backdate_days: int = 366
+    max_future_days: int = 0
+
+    def amount(self, value: Decimal | int | str, ceiling: Decimal, *, what: str, field: str) -> Decimal:
+        """A positive amount of whole cents at most ``ceiling``; ``field`` names the input refused."""
+        try:
+            amount = positive_amount(value, what)
+        except InvalidAmount as exc:
+            exc.field = field
+            raise
+        if amount > min(D(ceiling), HARD_MAX_AMOUNT):
+            raise InvalidAmount(
+                f"The {what} is above the program's limit of {money(ceiling):,}.", field=field
+            )
+        return amount
+
+    def date(self, on: date, *, what: str, field: str) -> date:
+        if self.today is None:
+            return on
+        earliest = self.today - timedelta(days=self.max_backdate_days)
+        latest = self.today + timedelta(days=self.max_future_days)
+        if not earliest <= on <= latest:
+            raise InvalidDate(
+                f"The {what} must be between {earliest.isoformat()} and {latest.isoformat()}.", field=field
+            )
+        return on
+
+
 def positive_amount(value: Decimal | int | str, what: str = "amount") -> Decimal:
     """A strictly positive amount with no digits past the cent; refused (not rounded) otherwise."""
     try:
@@ -140,6 +223,8 @@ def positive_amount(value: Decimal | int | str, what: str = "amount") -> Decimal
         raise InvalidAmount(f"{what} {amount} has digits past the cent")
     if amount <= 0:
         raise InvalidAmount(f"{what} must be positive, got {amount}")
+    if amount > HARD_MAX_AMOUNT:
+        raise InvalidAmount(f"{what} {amount} is beyond any amount the reserve handles")
     return money(amount)
 
 
@@ -153,6 +238,8 @@ def non_negative_amount(value: Decimal | int | str, what: str = "amount") -> Dec
         raise InvalidAmount(f"{what} {amount} has digits past the cent")
     if amount < 0:
         raise InvalidAmount(f"{what} cannot be negative, got {amount}")
+    if amount > HARD_MAX_AMOUNT:
+        raise InvalidAmount(f"{what} {amount} is beyond any amount the reserve handles")
     return money(amount)
 
 
@@ -244,6 +331,7 @@ class Claim:
     filed_by: int
     memo: str
     events: tuple[ClaimEvent, ...] = field(default_factory=tuple)
+    cost_items: tuple[CostItem, ...] = ()
 
     @property
     def paid(self) -> Decimal:

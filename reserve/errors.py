@@ -8,11 +8,26 @@ from __future__ import annotations
 
 
 class ReserveError(Exception):
-    """Base class: the ledger refused an operation; nothing was posted."""
+    """Base class: the ledger refused an operation; nothing was posted.
+
+    ``field`` names the input at fault when there is one (the app shows the message next to it).
+    """
+
+    def __init__(self, *args: object, field: str | None = None) -> None:
+        super().__init__(*args)
+        self.field = field
 
 
 class InvalidAmount(ReserveError, ValueError):
     """An amount is not a positive number of whole cents."""
+
+
+class InvalidDate(ReserveError, ValueError):
+    """An effective date outside the window the program allows around the business date."""
+
+
+class NotChargedOff(ReserveError):
+    """A claim is filed only for a loan the reserve backs that was charged off (not paid off)."""
 
 
 class IdempotencyConflict(ReserveError):

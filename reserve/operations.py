@@ -24,6 +24,7 @@ from reserve.domain import (
     ClaimEventKind,
     ClaimStatus,
     MonthClose,
+    PostingLimits,
     ReservePolicy,
     Transaction,
     TransactionKind,
@@ -95,10 +96,13 @@ def record_deposit(
     amount: Decimal | int | str,
     received_on: date,
     memo: str = "",
+    limits: PostingLimits | None = None,
 ) -> Transaction:
     """Record grant money received into the reserve (e.g. Empire State Development, grant 2016-1)."""
+    limits = limits or PostingLimits()
     funder, grant = _name(funder, "funder"), _name(grant, "grant")
-    amount = positive_amount(amount, "deposit")
+    amount = limits.amount(amount, limits.max_deposit, what="deposit", field="amount")
+    limits.date(received_on, what="date received", field="received_on")
     cents = cents_of(amount)
     grant_ref = AccountRef(AccountKind.GRANT_FUNDING, funder=funder, grant=grant)
     request = Request(
@@ -267,12 +271,15 @@ def record_recovery(
     amount: Decimal | int | str,
     received_on: date,
     memo: str = "",
+    limits: PostingLimits | None = None,
 ) -> Transaction:
     """Money recovered on a loan after its claim was paid goes back to available.
 
     Only up to what the reserve paid on the claim; anything beyond is the credit union's.
     """
-    amount = positive_amount(amount, "recovery")
+    limits = limits or PostingLimits()
+    amount = limits.amount(amount, limits.max_recovery, what="recovery", field="amount")
+    limits.date(received_on, what="date received", field="received_on")
     cents = cents_of(amount)
     request = Request(
         session,
@@ -320,9 +327,12 @@ def record_interest(
     amount: Decimal | int | str,
     earned_on: date,
     memo: str = "",
+    limits: PostingLimits | None = None,
 ) -> Transaction:
     """Interest earned on the reserve's deposit account stays in the reserve (to available)."""
-    amount = positive_amount(amount, "interest")
+    limits = limits or PostingLimits()
+    amount = limits.amount(amount, limits.max_interest, what="interest", field="amount")
+    limits.date(earned_on, what="date earned", field="earned_on")
     cents = cents_of(amount)
     request = Request(
         session, key, "interest", {"amount": amount, "earned_on": earned_on, "memo": memo}, actor_id
@@ -355,15 +365,23 @@ def reverse(
     transaction_id: int,
     effective_date: date,
     reason: str,
+    follows_loan: bool = False,
+    limits: PostingLimits | None = None,
 ) -> Transaction:
     """Undo a transaction with a new one that negates its postings and points back to it.
 
     A transaction is reversed at most once and a reversal is not itself reversed (post the operation
     again instead). The reversal is dated in an open month, on or after the original. Reversing a claim
     payment reopens the claim (pending); it is refused while recoveries on that claim stand.
+
+    A commitment or a release follows its loan: booking sets the commitment aside, payoff or a paid
+    claim releases it. Reversed by hand, a live loan would be left unbacked or a closed loan would hold
+    reserve (``reserve.check``: ``commitment_without_loan``). So they are reversed only with
+    ``follows_loan=True``, by the loan's own change (a reversed payoff payment reverses the release).
     """
     if not reason.strip():
         raise ValueError("a reversal needs a reason")
+    (limits or PostingLimits()).date(effective_date, what="reversal date", field="effective_date")
     request = Request(
         session,
         key,
@@ -377,6 +395,11 @@ def reverse(
         if original.kind is TransactionKind.REVERSAL:
             raise ReversalNotAllowed(
                 f"transaction {transaction_id} is a reversal; post the operation again instead"
+            )
+        if original.kind in (TransactionKind.COMMITMENT, TransactionKind.RELEASE) and not follows_loan:
+            raise ReversalNotAllowed(
+                f"transaction {transaction_id} is a loan's {original.kind}: it follows the loan and changes"
+                " only with it (a reversed payoff payment brings the commitment back)"
             )
         if effective_date < original.effective_date:
             raise ReversalNotAllowed(

@@ -150,6 +150,8 @@ class ClaimRow(ReserveBase):
     loss_cents: Mapped[int] = mapped_column(Cents)
     filed_by: Mapped[int] = mapped_column(Integer, comment="app user id of the officer (no FK)")
     memo: Mapped[str] = mapped_column(Text, default="")
+    # The allowed costs one by one (JSON list of {kind, amount, description}); they sum to allowed_costs.
+    cost_items: Mapped[str] = mapped_column(Text, default="[]", server_default="[]")
 
 
 class TransactionRow(ReserveBase):

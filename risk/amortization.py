@@ -19,8 +19,8 @@ An odd first period (only when :func:`schedule` is given the ``contract_date``):
   whole months, counted back from the first due date on its day of the month (the grid of the
   later due dates; Appendix J (b)(5)(ii) counts the same way), and the odd days left between the
   contract date and the first of those months. (Appendix J counts Jan 29-31 to Feb 28 in a series
-  on the 28th as 28-30 days, not a month, so those regular schedules keep an APR a little above
-  the note rate, as they always had.)
+  on the 28th as 28-30 days, not a month, so such a schedule keeps the contract's day for its
+  later due dates, :func:`due_day`, and Appendix J measures it last day to last day: a month.)
 * The first period's interest is ``principal * rate / 1200`` per whole month plus the odd days
   accrued as ``risk.servicing`` accrues them (``principal * rate / 36500`` a day, kept to 1e-10
   dollar), the sum rounded half-up to the cent once. Simple interest: nothing compounds inside the
@@ -200,6 +200,33 @@ def first_period(contract_date: dt.date, first_payment_date: dt.date) -> FirstPe
     return FirstPeriod(months, (add_months(first, -months) - contract).days)
 
 
+def due_day(contract_date: dt.date | None, first_payment_date: dt.date) -> int:
+    """The day of the month the due dates fall on (clamped to each month's end).
+
+    The first due date's day, except when it is the contract date's day clamped by a short month
+    (a contract on Jan 29-31 with the first payment on Feb 28 or 29): then the contract's day, so
+    the series runs Feb 28, Mar 31, Apr 30 ... for a Jan 31 contract. (A 30-day month clamps a
+    31st too, but Appendix J already measures Mar 31 to Apr 30 as a month, so those series keep
+    the first due date's day, as they always had.) Otherwise the whole loan
+    would fall due on the 28th, every later period would be measured from the 28th, and Appendix J
+    (b)(3)(iv), which measures a series on the 29th-31st last day to last day, would count the
+    first period as 28 days charged a full month's interest: an 18% loan disclosed at up to 18.19%.
+
+    >>> due_day(dt.date(2027, 1, 31), dt.date(2027, 2, 28)), due_day(dt.date(2027, 1, 30), dt.date(2027, 2, 28))
+    (31, 30)
+    >>> due_day(dt.date(2027, 1, 15), dt.date(2027, 2, 15)), due_day(None, dt.date(2027, 2, 28))
+    (15, 28)
+    """
+    if (
+        contract_date is not None
+        and first_payment_date.month == 2
+        and first_payment_date.day < contract_date.day
+        and add_months(contract_date, 1) == first_payment_date
+    ):
+        return contract_date.day
+    return first_payment_date.day
+
+
 def first_period_interest(
     principal: Decimal | int | str, annual_rate: Decimal | int | str, period: FirstPeriod
 ) -> Decimal:
@@ -251,7 +278,9 @@ def schedule(
     """The full amortisation schedule of one loan (rounding rules in the module docstring).
 
     Due dates fall on the day of month of ``first_payment_date``, clamped to the month's end
-    (Jan 31 -> Feb 28/29 -> Mar 31), each computed from the first date so they never drift.
+    (Jan 31 -> Feb 28/29 -> Mar 31), each computed from the first date so they never drift; when
+    that first date is a contract date on the 29th-31st clamped into a short month, on the
+    contract's day (:func:`due_day`).
 
     With ``contract_date`` (which needs ``first_payment_date``) the first period is measured from
     it and an odd first period earns its actual interest (module docstring); without it, or when
@@ -280,6 +309,7 @@ def schedule(
                 "first_payment_date", "is needed to measure the first period from the contract date"
             )
         period = first_period(contract_date, first)
+    anchor_day = None if first is None else due_day(contract_date, first)
     cents, rate_bp = to_cents(amount), int(rate * 100)
     if period == REGULAR_FIRST_PERIOD:
         payment = from_cents(_exact_level_payment_cents(cents, rate_bp, n))
@@ -311,7 +341,7 @@ def schedule(
             rows.append(
                 Installment(
                     number=number,
-                    due_date=None if first is None else add_months(first, number - 1),
+                    due_date=None if first is None else add_months(first, number - 1, anchor_day),
                     payment=due,
                     interest=interest,
                     principal=principal_part,

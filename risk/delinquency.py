@@ -3,13 +3,17 @@
 Definitions (the credit union's call report, NCUA 5300, and the program's servicing rules):
 
 * What pays installments is the amount **credited** to the loan: the parts of payments applied to
-  interest and principal. Fees and excess (a refund due) pay no installment.
+  fees, interest and principal. Excess (a refund due) pays no installment. Fees count so that late
+  fees never pyramid (16 CFR 444.4 / 12 CFR 706.4(a)): a payment that pays an earlier fee first
+  still pays its installment in full for delinquency.
 * Installment ``k`` is **fully paid** on a date when the cumulative credited amount received by
   that date reaches the cumulative scheduled amount through ``k`` less the **tolerance** (default
   $5.00 in the program's configuration): a shortfall of a few dollars does not make a loan late.
 * The **final** installment is not paid while principal of more than the tolerance is left: a loan
   still owing after its maturity date is past due from that date, whatever its payments added up to
-  (late payments accrue more daily interest than the disclosed schedule assumed).
+  (late payments accrue more daily interest than the disclosed schedule assumed). It is **billed**
+  as the payoff on the maturity date, not the disclosed figure (:func:`bill_final`): what is left
+  to pay of it is the payoff, whatever the disclosed schedule said.
 * **Days past due** on a date = that date - the due date of the oldest installment not fully paid,
   and 0 when nothing unpaid is due before that date (a loan is not late on the due date itself).
   A payment received on a date counts on that date.
@@ -69,7 +73,7 @@ class Credit(NamedTuple):
     on
         The received date.
     credited
-        Cumulative amount credited to interest and principal through this date.
+        Cumulative amount credited (applied to fees, interest and principal) through this date.
     balance
         Principal left after this date's payments.
     """
@@ -163,6 +167,31 @@ class Standing:
     past_due_amount: Decimal
     next_due_date: dt.date | None
     next_amount: Decimal | None
+
+
+def bill_final(
+    schedule: Sequence[Installment], credited: Decimal, payoff_at_maturity: Decimal
+) -> list[Installment]:
+    """The schedule with its final installment billed as the payoff on the maturity date.
+
+    ``payoff_at_maturity`` is what pays the loan off on the final due date if nothing more is paid
+    before it (interest and principal: what credits count against). The final amount is set so
+    that everything billed and not yet credited adds up to it: ``credited + payoff - (the disclosed
+    installments before the final)``, at least a cent. So a borrower who has paid every regular
+    installment is billed exactly the payoff at maturity, and one who is behind owes the missed
+    installments plus the rest of the payoff.
+
+    >>> schedule = [Installment(dt.date(2027, m, 1), Decimal("200.00")) for m in (2, 3, 4)]
+    >>> bill_final(schedule, Decimal("400.00"), Decimal("196.71"))[-1].amount
+    Decimal('196.71')
+    >>> bill_final(schedule, Decimal("200.00"), Decimal("398.10"))[-1].amount
+    Decimal('198.10')
+    """
+    if not schedule:
+        return []
+    regular = sum((row.amount for row in schedule[:-1]), ZERO)
+    final = max(credited + payoff_at_maturity - regular, Decimal("0.01"))
+    return [*schedule[:-1], schedule[-1]._replace(amount=final)]
 
 
 def _cents(amounts: Sequence[Decimal]) -> IntArray:
@@ -376,19 +405,18 @@ def bucket_timeline(
     oldest_due = due_days[np.minimum(count, n - 1)] if n else np.zeros_like(days)
     dpd = np.where((count < n) & (balance > 0), np.maximum(0, days - oldest_due), 0)
     index = np.maximum(scheme.indexes_for(dpd), 0)
-    labels = [scheme.labels[i] for i in index.tolist()]
+    names = list(scheme.labels)
     if ended is not None:
         on, label = ended
-        labels = [
-            label if day >= on.toordinal() else lab for day, lab in zip(days.tolist(), labels, strict=True)
-        ]
+        names.append(label)
+        index = np.where(days >= on.toordinal(), len(names) - 1, index)
 
+    # Only the days where the bucket changes make segments: no Python work per day.
+    changes = np.flatnonzero(np.r_[True, index[1:] != index[:-1]]).tolist()
     segments: list[Segment] = []
-    for offset, label in enumerate(labels):
-        if segments and segments[-1].bucket == label:
-            continue
-        day = start + dt.timedelta(days=offset)
+    for at in changes:
+        day = start + dt.timedelta(days=at)
         if segments:
             segments[-1] = segments[-1]._replace(closed_on=day)
-        segments.append(Segment(label, day, None))
+        segments.append(Segment(names[int(index[at])], day, None))
     return segments

@@ -11,6 +11,13 @@ daily rate the credit union accrues (``risk.amortization``, module docstring), s
 includes the odd days' interest that servicing collects, and the level payment is set so that the
 last payment stays close to the others.
 
+Terms whose disclosed APR would exceed the federal credit union ceiling (18%, inclusive of finance
+charges, 12 CFR 701.21(c)(7)) are refused with :class:`~risk.errors.AprAboveCeiling`, naming the
+prepaid finance charge when there is one: $1,000 at 18% for 12 months with a $500 fee would
+disclose 104.35%. A first payment on Feb 28/29 after a contract on the 29th-31st keeps the
+contract's day for the later due dates (``risk.amortization.due_day``), so the first period is a
+month to Appendix J as it is to the schedule, and an 18% loan discloses at most 18.00%.
+
 The APR is the Appendix J actuarial rate (``risk.apr``) of the amount financed advanced on the
 contract date against the scheduled payments. A fee-free loan's APR is then the note rate, up to
 how Appendix J measures an odd first period (its whole months compound, its odd days are 1/360
@@ -31,7 +38,7 @@ from risk import validation
 from risk.amortization import Installment, schedule
 from risk.apr import annual_percentage_rate
 from risk.dates import add_months
-from risk.errors import InvalidTerms
+from risk.errors import AprAboveCeiling, InvalidTerms
 
 #: The APR is disclosed to two decimals, the customary precision (1026.22 allows any that is
 #: accurate to 1/8 point); rounded half-up.
@@ -159,13 +166,25 @@ def truth_in_lending(
     exact_apr = annual_percentage_rate(
         amount_financed, contract, [(row.due_date, row.payment) for row in rows if row.due_date is not None]
     )
+    disclosed_apr = exact_apr.quantize(DISCLOSED_APR_PLACES, rounding=ROUND_HALF_UP)
+    if disclosed_apr > validation.MAX_APR:
+        # A fee is what takes an APR above a note rate within the ceiling, so name it when there is
+        # one; without a fee the schedule's rules keep the APR at or below the note rate.
+        field = "prepaid_finance_charge" if prepaid > 0 else "annual_rate"
+        raise AprAboveCeiling(
+            field,
+            f"the APR would be {disclosed_apr}%, above the {validation.MAX_APR}% ceiling "
+            "(12 CFR 701.21(c)(7), inclusive of finance charges)",
+            apr=disclosed_apr,
+            ceiling=validation.MAX_APR,
+        )
     return TruthInLending(
         principal=amount,
         prepaid_finance_charge=prepaid,
         amount_financed=amount_financed,
         total_of_payments=total,
         finance_charge=total - amount_financed,
-        annual_percentage_rate=exact_apr.quantize(DISCLOSED_APR_PLACES, rounding=ROUND_HALF_UP),
+        annual_percentage_rate=disclosed_apr,
         annual_percentage_rate_exact=exact_apr,
         note_rate=rate,
         payment_groups=group_payments(rows),

@@ -28,6 +28,18 @@ class APRError(InvalidTerms):
     """No annual percentage rate exists for the cash flows (e.g. payments total less than financed)."""
 
 
+class AprAboveCeiling(InvalidTerms):
+    """Terms whose disclosed APR would be above the federal credit union ceiling.
+
+    ``apr`` is the APR the terms would disclose; ``ceiling`` the ceiling it exceeds.
+    """
+
+    def __init__(self, field: str, message: str, *, apr: object, ceiling: object) -> None:
+        super().__init__(field, message)
+        self.apr = apr
+        self.ceiling = ceiling
+
+
 class BackdatedPayment(InvalidTerms):
     """A payment dated before the loan state it is applied to.
 

@@ -15,6 +15,11 @@ Conventions (each one a choice a credit union states in its loan agreement):
   not applied: it is returned in :attr:`Allocation.excess` for the credit union to refund.
 * A payment dated before the state is refused (:class:`~risk.errors.BackdatedPayment`): to
   backdate, replay the history from an earlier state.
+* The disclosed schedule counts every month as 1/12 year; accrual counts actual days. So a borrower
+  who pays each disclosed amount on its due date usually ends with a residual. The final
+  installment is therefore billed as the payoff on the maturity date (:func:`payoff_amount`), and a
+  residual owed of at most a small tolerance left on or after the maturity date is written off
+  (:func:`close_small_balance`), as daily simple-interest car loans are serviced.
 """
 
 from __future__ import annotations
@@ -164,3 +169,31 @@ def apply_payment(
 def assess_fee(state: LoanState, amount: Decimal | int | str) -> LoanState:
     """The state with a fee (e.g. a late charge) added to the fees due."""
     return replace(state, fees_due=state.fees_due + validation.amount("amount", amount))
+
+
+def close_small_balance(
+    state: LoanState, on_date: dt.date, tolerance: Decimal | int | str
+) -> tuple[LoanState, Allocation | None]:
+    """Write off what is owed on ``on_date`` when it is more than zero and at most ``tolerance``.
+
+    Returns the state accrued to ``on_date`` (closed: nothing owed, when written off) and the parts
+    written off as an :class:`Allocation` (``excess`` 0), or None when nothing was written off (the
+    loan owes nothing, or more than the tolerance: that is billed, not forgiven).
+
+    >>> state = LoanState(Decimal("3.10"), Decimal("0E-10"), Decimal("0.00"), dt.date(2027, 1, 1), Decimal("9.00"))
+    >>> closed, parts = close_small_balance(state, dt.date(2027, 1, 31), Decimal("5.00"))
+    >>> parts.to_principal, parts.to_interest, closed.principal_balance
+    (Decimal('3.10'), Decimal('0.02'), Decimal('0.00'))
+    >>> close_small_balance(state, dt.date(2027, 1, 31), Decimal("3.00"))[1] is None
+    True
+    """
+    limit = validation.amount("tolerance", tolerance, allow_zero=True)
+    current = accrue(state, validation.date("on_date", on_date))
+    interest = money(current.accrued_interest)
+    owed = current.fees_due + interest + current.principal_balance
+    if owed <= 0 or owed > limit:
+        return current, None
+    closed = replace(current, principal_balance=ZERO, accrued_interest=Decimal("0E-10"), fees_due=ZERO)
+    return closed, Allocation(
+        to_fees=current.fees_due, to_interest=interest, to_principal=current.principal_balance, excess=ZERO
+    )

@@ -21,6 +21,9 @@ MAX_PRINCIPAL = Decimal("1000000.00")
 MAX_TERM_MONTHS = 120
 #: Highest note rate in percent: the NCUA loan-rate ceiling for federal credit unions (18% APR).
 MAX_ANNUAL_RATE = Decimal("18.00")
+#: Highest disclosed APR in percent: the same ceiling, which 12 CFR 701.21(c)(7)(ii) states
+#: "inclusive of all finance charges", so a prepaid finance charge cannot take the APR above it.
+MAX_APR = Decimal("18.00")
 
 
 def amount(field: str, value: object, *, allow_zero: bool = False) -> Decimal:

@@ -25,7 +25,8 @@ class User(UserMixin, db.Model):  # type: ignore[name-defined,misc]
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     locale: Mapped[str | None] = mapped_column(String(5))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    # Part of the session's user id: raising it (a password reset) signs out every session of the user.
+    # Part of the session's user id: raising it (a password reset or change, a sign-out) signs out
+    # every session of the user, copies of the cookie included.
     session_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     tokens: Mapped[list[ApiToken]] = relationship(back_populates="user")
@@ -53,6 +54,7 @@ class ApiToken(db.Model):  # type: ignore[name-defined,misc]
     label: Mapped[str] = mapped_column(String(100), default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     revoked_at: Mapped[datetime | None]
+    expires_at: Mapped[datetime | None]  # None only for tokens issued before tokens expired
 
     user: Mapped[User] = relationship(back_populates="tokens")
 

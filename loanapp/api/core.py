@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import g, jsonify, request
 from flask_smorest import Api, Blueprint
-from marshmallow import missing
+from marshmallow import fields, missing
 from webargs.flaskparser import FlaskParser, is_json_request
 
 
@@ -16,6 +16,24 @@ class ProgramApi(Api):  # type: ignore[misc]
 
     def _register_error_handlers(self) -> None:
         return None
+
+    def init_app(self, app: Any, *args: Any, **kwargs: Any) -> None:
+        super().init_app(app, *args, **kwargs)
+        converter = self.ma_plugin.converter
+        if decimal_strings not in [getattr(f, "__func__", None) for f in converter.attribute_functions]:
+            converter.add_attribute_function(decimal_strings)
+
+
+#: What a decimal string looks like: "12500.00", "-42.10", "9.25".
+DECIMAL_PATTERN = r"^-?[0-9]+(\.[0-9]+)?$"
+
+
+def decimal_strings(self: Any, field: fields.Field, **kwargs: Any) -> dict[str, Any]:
+    """Money, rates and ratios travel as strings ("12500.00") so no client reads them into a float:
+    document them so, and generated clients get a string type with its decimal pattern."""
+    if isinstance(field, fields.Decimal) and field.as_string:
+        return {"type": "string", "format": "decimal", "pattern": DECIMAL_PATTERN}
+    return {}
 
 
 def load_bearer_user() -> Any:

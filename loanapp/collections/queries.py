@@ -370,6 +370,7 @@ def worklist(
             LoanServicing.days_past_due,
             LoanServicing.bucket,
             LoanServicing.fees_due,
+            LoanServicing.total_to_fees,
             LoanServicing.total_to_interest,
             LoanServicing.total_to_principal,
             LoanServicing.principal_balance,
@@ -478,7 +479,7 @@ def worklist(
         reasons = (["past_due"] if row.days_past_due > 0 else []) + [
             r for r in REASONS if r in reasons_of.get(row.id, ())
         ]
-        credited = row.total_to_interest + row.total_to_principal
+        credited = row.total_to_fees + row.total_to_interest + row.total_to_principal  # no fee pyramiding
         if row.id in catch_up:
             amount = catch_up[row.id]
         elif row.days_past_due > 0:

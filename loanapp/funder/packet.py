@@ -4,14 +4,13 @@ The loan, its payment history, its days past due at each month's end from the fi
 charge-off, the charge-off (balance, collateral outcome and proceeds, allowed costs), the claim with its
 history and what the reserve paid, recoveries, and the reserve postings for the loan.
 
-Contact history (calls, letters, promises to pay) belongs to collections; ``contact_history`` is the
-one place it enters the packet (see its docstring).
+Contact history (calls, texts, letters, visits, promises to pay) comes from the collections
+feature's log, up to the charge-off.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -20,6 +19,8 @@ from sqlalchemy import select
 
 import reserve
 from loanapp.accounts.models import User
+from loanapp.collections.forms import CHANNEL_NAMES, DIRECTION_NAMES, OUTCOME_NAMES
+from loanapp.collections.queries import contacts_of, promises_of
 from loanapp.extensions import db
 from loanapp.loans.models import Loan
 from loanapp.servicing import queries
@@ -52,7 +53,8 @@ class ClaimPacket:
     recoveries: tuple[Recovery, ...]
     transactions: tuple[reserve.Transaction, ...]
     names: dict[int, str]
-    contacts: Sequence[Any] | None
+    contacts: tuple[ContactLine, ...]
+    promises: tuple[Any, ...]  # collections' PromiseView, oldest first
 
     @property
     def recovered_to_reserve(self) -> Decimal:
@@ -63,14 +65,32 @@ class ClaimPacket:
         return max((m.days_past_due for m in self.past_due), default=0)
 
 
-def contact_history(loan_id: int) -> Sequence[Any] | None:
-    """The loan's collection contacts, oldest first; None while this service records none.
+@dataclass(frozen=True)
+class ContactLine:
+    """One collection contact, in words (the collections feature's log)."""
 
-    Seam for the collections feature: when it lands, return its contact records here (date, channel,
-    outcome, who) and the packet prints them. Until then the packet says that contacts are not recorded
-    in this service, rather than printing an empty history that would read as "no contact was made".
-    """
-    return None
+    on: dt.date
+    channel: str
+    direction: str
+    outcome: str
+    note: str
+    recorded_by: str
+
+
+def contact_history(loan: Loan, through: dt.date) -> list[ContactLine]:
+    """The loan's collection contacts up to ``through`` (the charge-off), oldest first."""
+    return [
+        ContactLine(
+            on=contact.contacted_on,
+            channel=CHANNEL_NAMES.get(contact.channel, contact.channel),
+            direction=DIRECTION_NAMES.get(contact.direction, contact.direction),
+            outcome=OUTCOME_NAMES.get(contact.outcome, contact.outcome),
+            note=contact.note,
+            recorded_by=name,
+        )
+        for contact, name in reversed(contacts_of(loan))
+        if contact.contacted_on <= through
+    ]
 
 
 def _month_ends(first: dt.date, last: dt.date) -> list[dt.date]:
@@ -149,5 +169,6 @@ def claim_packet(claim_id: int, today: dt.date, policy: ServicingPolicy) -> Clai
         recoveries=tuple(queries.recoveries_of(loan)),
         transactions=tuple(sorted(transactions, key=lambda tx: (tx.effective_date, tx.id))),
         names=names,
-        contacts=contact_history(loan.id),
+        contacts=tuple(contact_history(loan, through)),
+        promises=tuple(reversed(promises_of(loan, through))),
     )

@@ -12,6 +12,8 @@ from flask import Blueprint, Response, abort, render_template, request
 import reserve
 from loanapp.access import roles
 from loanapp.clock import business_date
+from loanapp.collections.forms import STATUS_NAMES as PROMISE_STATUS_NAMES
+from loanapp.funder.pack import funder_pack
 from loanapp.funder.packet import claim_packet
 from loanapp.funder.register import CSV_COLUMNS, enrolment_register
 from loanapp.reserve_admin.months import BadMonth, parse_month
@@ -43,6 +45,33 @@ def _register(raw_month: str) -> Any:
             "not shown. Nothing has been changed; ask the administrator to run the reserve check."
         )
         return None, message, 409
+
+
+@bp.route("/pack")
+@roles("staff", "admin")
+def pack():  # type: ignore[no-untyped-def]
+    """The month's funder pack: outcomes, statement, register, claims and the grant needed, on one page."""
+    raw = request.args.get("month", "")
+    try:
+        year, month = parse_month(raw, business_date())
+    except BadMonth as exc:
+        return render_template("funder/pack.html", pack=None, error=str(exc), month=raw), 400
+    try:
+        found = funder_pack(year, month, current_policy().current)
+    except reserve.LedgerInconsistent:
+        message = (
+            f"The reserve ledger does not add up for {dt.date(year, month, 1):%B %Y}, so the pack is not "
+            "shown. Nothing has been changed; ask the administrator to run the reserve check."
+        )
+        return render_template("funder/pack.html", pack=None, error=message, month=raw), 409
+    return render_template(
+        "funder/pack.html",
+        pack=found,
+        error=None,
+        month=f"{year}-{month:02d}",
+        prepared_on=business_date(),
+        claim_status_names=CLAIM_STATUS_NAMES,
+    )
 
 
 @bp.route("/register")
@@ -98,4 +127,5 @@ def packet(claim_id: int):  # type: ignore[no-untyped-def]
         claim_status_names=CLAIM_STATUS_NAMES,
         prepared_on=business_date(),
         collateral_names=COLLATERAL_NAMES,
+        promise_status_names=PROMISE_STATUS_NAMES,
     )

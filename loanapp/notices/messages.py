@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from flask import current_app
-from flask_babel import force_locale, format_date
+from flask_babel import force_locale, format_date, get_locale
 from flask_babel import gettext as _
 
 from loanapp.formatting import money
@@ -32,6 +32,7 @@ EVENTS = (
     "payment_received",
     "payment_missed",
     "payoff_complete",
+    "check_in_due",
     "password_reset_link",
     "password_reset_code",
     "welcome_link",
@@ -50,14 +51,22 @@ def contact() -> dict[str, Any]:
     """The credit union's contact details and how to pay (settings), for pages and messages."""
     config = current_app.config
     phone = str(config["CREDIT_UNION_PHONE"])
+    language = str(get_locale() or "en")[:2]
     return {
         "name": config["CREDIT_UNION_NAME"],
         "address": config["CREDIT_UNION_ADDRESS"],
         "phone": phone,
         "phone_display": display_phone(phone),
-        "hours": config["CREDIT_UNION_HOURS"],
-        "how_to_pay": dict(config["HOW_TO_PAY"]),
+        "hours": _in_language(config["CREDIT_UNION_HOURS"], language),
+        "how_to_pay": dict(_in_language(config["HOW_TO_PAY"], language)),
     }
+
+
+def _in_language(value: Any, language: str) -> Any:
+    """A setting given per language ({"en": ..., "es": ...}) in ``language`` (English when missing)."""
+    if isinstance(value, dict) and value and set(value) <= {"en", "es"}:
+        return value.get(language) or value.get("en") or next(iter(value.values()))
+    return value
 
 
 def display_phone(e164: str) -> str:
@@ -378,6 +387,23 @@ def payoff_complete(v: dict[str, Any]) -> Rendered:
                 "your car loan is paid off. We will mail your title or lien release within 30 days. Congratulations!"
             )
         ),
+    )
+
+
+def check_in_due(v: dict[str, Any]) -> Rendered:
+    """An outcome check-in came due (``loanapp.outcomes``): a minute of questions about the job and the car."""
+    return Rendered(
+        _("How are the job and the car going?"),
+        _email(
+            v["name"],
+            _(
+                "It is time for a quick check-in: are you still working, and is the car getting you there? "
+                "It takes less than a minute: %(link)s",
+                link=v["link"],
+            ),
+            _("Your answers help keep the car loan program going. Reports to funders only show totals."),
+        ),
+        _sms(_("a 1-minute check-in about your job and your car: %(link)s", link=v["link"])),
     )
 
 

@@ -26,7 +26,6 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
-from sqlalchemy.exc import IntegrityError
 
 from loanapp.accounts.models import User
 from loanapp.accounts.operations import set_language
@@ -236,9 +235,11 @@ def inbound_sms(sender: str, body: str) -> InboundResult:
 # --- queueing --------------------------------------------------------------------------------------
 
 
-def channels_for(user: User, wanted: Iterable[str] | None = None) -> list[str]:
+def channels_for(
+    user: User, wanted: Iterable[str] | None = None, prefs: NoticePreference | None = None
+) -> list[str]:
     """The channels this worker gets notices on now (email by default; SMS only with live consent)."""
-    prefs = preferences_of(user.id)
+    prefs = prefs if prefs is not None else preferences_of(user.id)
     chosen = []
     if prefs is None or prefs.by_email:
         chosen.append("email")
@@ -280,8 +281,9 @@ def queue(
             if c == "email" or (prefs is not None and prefs.phone and prefs.sms_stopped_at is None)
         ]
     else:
-        chosen = channels_for(user, channels)
-    added = []
+        chosen = channels_for(user, channels, prefs)
+    added: list[Notice] = []
+    already = set(db.session.scalars(select(Notice.channel).where(Notice.event_key == event_key)))
     for channel in chosen:
         text = rendered.email if channel == "email" else rendered.sms
         if not text:
@@ -289,10 +291,7 @@ def queue(
         recipient = user.email if channel == "email" else (prefs.phone if prefs else None)
         if not recipient:
             continue
-        exists = db.session.scalar(
-            select(Notice.id).where(Notice.event_key == event_key, Notice.channel == channel)
-        )
-        if exists is not None:
+        if channel in already:
             continue
         notice = Notice(
             user_id=user.id,
@@ -314,11 +313,10 @@ def queue(
             transport="",
             provider_id="",
         )
-        try:
-            with db.session.begin_nested():
-                db.session.add(notice)
-        except IntegrityError:
-            continue  # the same event queued by a concurrent twin
+        # Keys name one event (an audit event's id, or a reminder's loan, date and day count, queued
+        # under the job lock), so no concurrent twin can insert the same key; UNIQUE (event_key,
+        # channel) would refuse one with the event's own transaction.
+        db.session.add(notice)
         added.append(notice)
     return added
 

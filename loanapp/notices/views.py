@@ -29,13 +29,15 @@ bp = Blueprint("notices", __name__)
 class ContactForm(FlaskForm):
     notify_by = RadioField(
         "",
-        choices=[("email", ""), ("sms", ""), ("both", "")],
+        choices=[SelectChoice("email", ""), SelectChoice("sms", ""), SelectChoice("both", "")],
         default="email",
         validate_choice=False,
     )
     phone = StringField("", [Length(max=30)], render_kw={"autocomplete": "tel", "type": "tel"})
     sms_consent = BooleanField("")
-    language = RadioField("", choices=[("en", "English"), ("es", "Español")], validate_choice=False)
+    language = RadioField(
+        "", choices=[SelectChoice("en", "English"), SelectChoice("es", "Español")], validate_choice=False
+    )
 
     def label_for_locale(self) -> None:
         """Labels in the page's language (built per request: the form's class is shared)."""

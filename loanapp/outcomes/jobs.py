@@ -8,6 +8,12 @@ from loanapp.jobs.registry import JobContext, job
 from loanapp.outcomes import operations
 
 
-@job("check_ins", "Check-in schedule of every booked loan; due, overdue and not-reached check-ins.")
+@job(
+    "check_ins",
+    "Check-in schedule of every booked loan; due, overdue and not-reached check-ins; a message to each "
+    "worker whose check-in came due.",
+)
 def check_ins_job(run: JobContext) -> dict[str, Any]:
-    return operations.refresh_all(run.business_date)
+    counts = operations.refresh_all(run.business_date)
+    counts["reminders_queued"] = operations.queue_reminders(run.business_date)
+    return counts

@@ -23,7 +23,7 @@ from decimal import Decimal
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from loanapp.applications.models import Application
@@ -159,8 +159,9 @@ def refresh_all(today: dt.date, policy: sched.OutcomePolicy | None = None) -> di
         for name, count in _apply(loan_id, contract_date, paid, rows.get(loan_id, []), today, policy).items():
             totals[name] += count
     db.session.flush()
-    for state in ("due", "overdue", "missed"):
-        totals[state] = sum(1 for loan_rows in rows.values() for row in loan_rows if row.state == state)
+    for state, count in db.session.execute(select(CheckInDue.state, func.count()).group_by(CheckInDue.state)):
+        if state in ("due", "overdue", "missed"):
+            totals[state] = int(count)
     return totals
 
 
@@ -521,3 +522,32 @@ def record_check_in(loan_id: int, data: CheckInInput, *, actor: Any, key: str) -
         },
     )
     return CheckInResult(check_in, created=True)
+
+
+# --- reminders -----------------------------------------------------------------------------------------
+
+
+def queue_reminders(today: dt.date) -> int:
+    """Queue a message to the worker for each check-in that became due ``today`` (the notices feature
+    sends it; one per check-in and channel, whatever the reruns). Returns the notices queued."""
+    from loanapp.notices import messages
+    from loanapp.notices import operations as notices
+
+    queued = 0
+    rows = db.session.execute(
+        select(CheckInDue, Loan)
+        .join(Loan, Loan.id == CheckInDue.loan_id)
+        .where(CheckInDue.state == "due", CheckInDue.state_since == today)
+        .order_by(CheckInDue.id)
+    ).all()
+    for row, loan in rows:
+        queued += len(
+            notices.queue(
+                loan.borrower,
+                "check_in_due",
+                f"check-in:{row.id}",
+                {"link": messages.link(f"/my/loans/{loan.id}/check-in")},
+                loan_id=loan.id,
+            )
+        )
+    return queued

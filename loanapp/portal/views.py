@@ -19,21 +19,14 @@ from flask_login import current_user
 from loanapp.access import roles
 from loanapp.clock import business_date
 from loanapp.collections.plans import plans_of
-from loanapp.extensions import db
 from loanapp.formatting import money as show_money
-from loanapp.loans.models import Loan
 from loanapp.outcomes.worker import check_in_link
 from loanapp.servicing import queries
 from loanapp.servicing.policy import current_policy
+from risk.amortization import Installment
+from risk.disclosure import group_payments
 
 bp = Blueprint("portal", __name__, url_prefix="/my")
-
-
-def own_loan(loan_id: int) -> Loan:
-    loan = db.session.get(Loan, loan_id)
-    if loan is None or loan.borrower_id != current_user.id:
-        abort(404)
-    return loan
 
 
 @bp.route("/loans")
@@ -50,22 +43,25 @@ def my_loans():  # type: ignore[no-untyped-def]
 
 @lru_cache(maxsize=4096)
 def _day(day: dt.date, locale: str) -> str:
-    return format_date(day, "long", locale=locale)
-
-
-def day_text(day: dt.date | None) -> str:
     """A date in words in the page's language ("March 5, 2026", "5 de marzo de 2026"), cached: the
     schedule repeats the same dates on every visit."""
-    return "—" if day is None else _day(day, str(get_locale()))
+    return format_date(day, "long", locale=locale)
 
 
 @bp.route("/loans/<int:loan_id>")
 @roles("worker")
 def loan(loan_id: int):  # type: ignore[no-untyped-def]
-    loan = own_loan(loan_id)
+    # Served from the stored servicing state (kept current by each payment's transaction and the
+    # nightly aging): the loan and its state in one query, the schedule and the payments in one each;
+    # texts are translated once and filled in per line (tests/app/servicing/test_positions.py holds
+    # the figures equal to a replay of every payment).
+    found = queries.borrower_loan(loan_id, current_user.id)
+    if found is None:
+        abort(404)
+    loan, row = found
     today = business_date()
     policy = current_policy()
-    row = queries.servicing_row(loan)
+    locale = str(get_locale())
     installments = queries.installments_of(loan)
     position = queries.loan_position(
         loan, today, policy=policy, row=row, schedule=queries.schedule_from(installments)
@@ -81,10 +77,10 @@ def loan(loan_id: int):  # type: ignore[no-untyped-def]
         except ValueError:
             chosen = None
         if chosen is None or not today <= chosen <= latest:
-            quote_error = _("Choose a date from today to %(date)s.", date=latest.isoformat())
+            quote_error = _("Choose a date from today to %(date)s.", date=_day(latest, locale))
             status = 422
         elif loan.status == "active":
-            quote = {"date": chosen, "amount": queries.payoff_quote(loan, chosen)}
+            quote = {"date": chosen, "amount": queries.payoff_quote(loan, chosen, row)}
     marks = {
         "paid": ("badge badge-ok", "✓ " + _("Paid")),
         "partly_paid": ("badge badge-warn", _("Partly paid")),
@@ -102,11 +98,24 @@ def loan(loan_id: int):  # type: ignore[no-untyped-def]
     schedule = [
         (
             line.number,
-            day_text(line.due_date),
+            _day(line.due_date, locale),
             show_money(line.payment),
             *marks[line.status if line.status != "unpaid" else ("late" if line.due else "upcoming")],
         )
         for line in lines
+    ]
+    split = _("Interest %(interest)s · loan %(principal)s")  # the translation, filled in per payment
+    history = [
+        (
+            _day(line.received_on, locale),
+            show_money(line.amount),
+            line.returned,
+            None
+            if line.returned or line.to_interest is None
+            else split
+            % {"interest": show_money(line.to_interest), "principal": show_money(line.to_principal)},
+        )
+        for line in queries.payment_lines(loan.id)
     ]
     return render_template(
         "portal/loan.html",
@@ -114,8 +123,13 @@ def loan(loan_id: int):  # type: ignore[no-untyped-def]
         position=position,
         schedule=schedule,
         paid_count=sum(1 for line in lines if line.status == "paid"),
-        history=queries.payment_history(loan),
-        day_text=day_text,
+        groups=group_payments(
+            [
+                Installment(r.number, r.due_date, r.payment, r.interest, r.principal, r.balance)
+                for r in installments
+            ]
+        ),
+        history=history,
         today=today,
         latest=latest,
         quote=quote,

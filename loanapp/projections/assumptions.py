@@ -126,6 +126,23 @@ SETTINGS: tuple[Setting, ...] = (
         "100000000",
     ),
     _setting(
+        "grant_target_probability",
+        "Target chance of running out",
+        "The grant needed is the smallest that keeps the chance the reserve runs out within the "
+        "horizon at or under this (0.05 = 5%).",
+        "share",
+        "0.001",
+        "0.5",
+    ),
+    _setting(
+        "grant_by_months",
+        "Grant arrives within (months)",
+        "The grant needed is counted as arriving this many months ahead (within the horizon).",
+        "whole",
+        "1",
+        "120",
+    ),
+    _setting(
         "parameter_draws",
         "Roll-rate draws",
         "Transition matrices drawn from the estimate's uncertainty (0 uses the estimate alone).",
@@ -315,6 +332,8 @@ def risk_assumptions(
         parameter_draws=int(values["parameter_draws"]),
         max_paths=int(config["PROJECTION_MAX_PATHS"]),
         max_work=int(config["PROJECTION_MAX_WORK"]),
+        max_bytes=int(config["PROJECTION_MAX_MEMORY_BYTES"]),
+        max_seconds=int(config["PROJECTION_MAX_SECONDS"]),
     )
 
 

@@ -7,9 +7,7 @@ bands or the run's JSON document (the API's shape). ``--save`` keeps it as a pro
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import json
 import sys
 from collections.abc import Mapping, Sequence
@@ -22,12 +20,13 @@ from tqdm import tqdm
 
 from loanapp.clock import business_date
 from loanapp.db import utcnow
+from loanapp.exports import dict_csv_text
 from loanapp.extensions import db
 from loanapp.formatting import money
 from loanapp.jobs.commands import date_option
 from loanapp.projections import runs
 from loanapp.projections.assumptions import AssumptionErrors, parse, stored
-from loanapp.projections.compare import claims_percentile, month_end_after
+from loanapp.projections.compare import claims_percentile, margin, month_end_after
 from loanapp.projections.documents import run_document
 from loanapp.projections.results import ALL, project
 from loanapp.projections.schemas import SIZE_SETTINGS, setting_of
@@ -97,6 +96,7 @@ def table(result: Mapping[str, Any]) -> str:
     horizon = int(result["horizon_months"])
     book = result["book"]
     months = sorted({m for m in TABLE_MONTHS if m <= horizon} | {horizon})
+    paths = int(result["paths"])
     lines = [
         f"Projection of the reserve from {result['as_of']}: {result['paths']:,} paths, {horizon} months, "
         f"seed {result['seed']}",
@@ -109,21 +109,56 @@ def table(result: Mapping[str, Any]) -> str:
         lines += [
             "",
             f"{entry['title']} ({entry['name']})",
-            f"  P(reserve exhausted) by month {horizon}: {entry['exhaustion_probability'][-1]:.1%}",
+            f"  P(reserve exhausted) by month {horizon}: {_probability(entry['exhaustion_probability'][-1], paths)}"
+            + (
+                f" (same as the base case: {entry['same_as_base_reason']})"
+                if entry.get("same_as_base")
+                else ""
+            ),
             "  P50 available: " + ", ".join(f"month {m} {_dollars(median[m - 1])}" for m in months),
-            f"  Total claims over {horizon} months: mean {_dollars(totals['mean_cents'])}, "
-            f"P95 {_dollars(claims_percentile(totals, 95.0))}",
+            f"  Total claims over {horizon} months: expected (mean) {_dollars(totals['mean_cents'])} "
+            f"± {_dollars(totals['standard_error_cents'])}, P95 {_dollars(claims_percentile(totals, 95.0))}",
         ]
+    grant = result.get("grant_needed")
+    if grant is not None:
+        target = f"{grant['target_probability']:.1%}"
+        if grant["amount_cents"] is None:
+            lines += [
+                "",
+                f"Grant needed by {grant['by_date']} to keep P(exhausted) at or under {target}: none can "
+                f"(the reserve runs out before then in {grant['before_grant_probability']:.1%} of paths)",
+            ]
+        elif grant["amount_cents"] == 0:
+            lines += [
+                "",
+                f"Grant needed by {grant['by_date']} to keep P(exhausted) at or under {target}: none "
+                f"(without one: {_probability(grant['probability_without'], paths)})",
+            ]
+        else:
+            lines += [
+                "",
+                f"Grant needed by {grant['by_date']} to keep P(exhausted) at or under {target}: "
+                f"{_dollars(grant['amount_cents'])} (with it: {_probability(grant['probability'], paths)})",
+            ]
     return "\n".join(lines) + "\n"
+
+
+def _probability(value: float, paths: int) -> str:
+    """A probability with its 95% sampling error in percentage points."""
+    error = margin(value, paths) or 0.0
+    return f"{value:.1%} ± {error * 100:.1f} points"
 
 
 def csv_rows(result: Mapping[str, Any]) -> list[dict[str, Any]]:
     """One row per scenario and month; money in dollars ("1234.56"), the month's end date."""
     as_of = dt.date.fromisoformat(result["as_of"])
-    expected = result["expected"]["claims_cents"]
     rows = []
     for entry in result["scenarios"]:
         available, claims = entry["available_cents"], entry["cumulative_claims_cents"]
+        # Expected claims: the scenario's mean over its paths, month by month (the same figure as its
+        # total claims' mean, which these months add up to).
+        cumulative = entry["mean_cumulative_claims_cents"]
+        expected = [b - a for a, b in zip([0, *cumulative], cumulative, strict=False)]
         for index, probability in enumerate(entry["exhaustion_probability"]):
             month = index + 1
             rows.append(
@@ -146,11 +181,7 @@ def csv_rows(result: Mapping[str, Any]) -> list[dict[str, Any]]:
 
 
 def _csv(result: Mapping[str, Any]) -> str:
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(csv_rows(result))
-    return out.getvalue()
+    return dict_csv_text(CSV_COLUMNS, csv_rows(result), lineterminator="\n")
 
 
 @click.command("project")

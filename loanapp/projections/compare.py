@@ -10,36 +10,46 @@ Money stays in whole cents here; the page formats it.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from loanapp.projections.book import actual_reserve
-from loanapp.projections.results import scenario_result
-from risk.dates import add_months
-
-
-def month_end_after(as_of: dt.date, months: int) -> dt.date:
-    """The last day of the month ``months`` after the month of ``as_of``."""
-    first = as_of.replace(day=1)
-    return add_months(first, months + 1) - dt.timedelta(days=1)
+from loanapp.projections.results import month_end_after, scenario_result
 
 
 @dataclass(frozen=True)
 class Change:
     """One figure of this month's snapshot beside last month's. ``kind`` says how to show it:
-    ``money`` (cents), ``share`` (0..1) or ``count``."""
+    ``money`` (cents), ``probability`` (0..1; its change is in percentage points) or ``count``."""
 
     label: str
     kind: str
     current: float | int | None
     previous: float | int | None
+    #: For a probability: the sampling error (95%) of each figure, for the page's ± note.
+    current_margin: float | None = None
+    previous_margin: float | None = None
 
     @property
     def change(self) -> float | int | None:
         if self.current is None or self.previous is None:
             return None
         return self.current - self.previous
+
+
+def margin(probability: float | None, paths: int) -> float | None:
+    """The 95% sampling error of a probability estimated from ``paths`` simulated futures:
+    ``1.96 * sqrt(p (1 - p) / paths)`` (normal approximation; zero when no path or every path ran out,
+    where the page says so in words instead).
+
+    >>> round(margin(0.1, 10_000), 4)
+    0.0059
+    """
+    if probability is None or paths <= 0:
+        return None
+    return 1.96 * math.sqrt(max(probability * (1 - probability), 0.0) / paths)
 
 
 def _at(values: Sequence[Any], month: int) -> Any:
@@ -57,15 +67,23 @@ def headline(document: Mapping[str, Any], scenario: str = "base") -> dict[str, A
     exhaustion = entry["exhaustion_probability"]
     horizon = len(exhaustion)
     first_likely = next((i + 1 for i, p in enumerate(exhaustion) if p >= 0.5), None)
+    paths = int(document["paths"])
+    last = exhaustion[-1] if exhaustion else 0.0
     return {
         "horizon": horizon,
-        "exhaustion_probability": exhaustion[-1] if exhaustion else 0.0,
+        "paths": paths,
+        "exhaustion_probability": last,
+        "exhaustion_margin": margin(last, paths),
         "exhaustion_probability_12": _at(exhaustion, 12),
+        "exhaustion_margin_12": margin(_at(exhaustion, 12), paths),
         "median_exhaustion_month": first_likely,
         "available_p50_12": _at(entry["available_cents"]["p50"], 12),
         "available_p50_end": _at(entry["available_cents"]["p50"], horizon),
         "available_p5_end": _at(entry["available_cents"]["p5"], horizon),
         "claims_mean": entry["total_claims"]["mean_cents"],
+        "claims_standard_error": entry["total_claims"]["standard_error_cents"],
+        "same_as_base": bool(entry.get("same_as_base")),
+        "same_as_base_reason": entry.get("same_as_base_reason", ""),
         "claims_p95": claims_percentile(entry["total_claims"], 95.0),
         "expected_exhaustion_month": document["expected"]["exhaustion_month"],
     }
@@ -93,15 +111,19 @@ def month_over_month(current: Mapping[str, Any], previous: Mapping[str, Any]) ->
         ),
         Change(
             "Probability the reserve runs out within the horizon",
-            "share",
+            "probability",
             now.get("exhaustion_probability"),
             then.get("exhaustion_probability"),
+            now.get("exhaustion_margin"),
+            then.get("exhaustion_margin"),
         ),
         Change(
             "Probability it runs out within 12 months",
-            "share",
+            "probability",
             now.get("exhaustion_probability_12"),
             then.get("exhaustion_probability_12"),
+            now.get("exhaustion_margin_12"),
+            then.get("exhaustion_margin_12"),
         ),
         Change(
             "Median available in 12 months",
@@ -115,7 +137,7 @@ def month_over_month(current: Mapping[str, Any], previous: Mapping[str, Any]) ->
             now.get("available_p50_end"),
             then.get("available_p50_end"),
         ),
-        Change("Mean claims over the horizon", "money", now.get("claims_mean"), then.get("claims_mean")),
+        Change("Expected claims over the horizon", "money", now.get("claims_mean"), then.get("claims_mean")),
         Change("95th percentile of claims", "money", now.get("claims_p95"), then.get("claims_p95")),
     ]
     return rows
@@ -149,7 +171,7 @@ def forecast_vs_actual(document: Mapping[str, Any], today: dt.date) -> list[Fore
     """Each whole month between a snapshot and ``today``: forecast bands against the ledger.
 
     Claims are counted from the snapshot date (claims paid at a month end less at the snapshot);
-    expected claims are the analytic projection's, summed to that month.
+    expected claims are the mean over the snapshot's simulated paths of the claims paid by that month.
     """
     entry = scenario_result(document, "base")
     if entry is None:
@@ -162,11 +184,11 @@ def forecast_vs_actual(document: Mapping[str, Any], today: dt.date) -> list[Fore
         return []
     actual = actual_reserve([as_of, *ends])
     claims_before = actual[0].claims_paid_cents
-    expected = document["expected"]["claims_cents"]
+    # Expected claims are the mean over the simulated paths, as everywhere else on the page.
+    expected = entry["mean_cumulative_claims_cents"]
     rows = []
-    running = 0
     for k, (day, month) in enumerate(zip(ends, actual[1:], strict=True), start=1):
-        running += expected[k - 1]
+        running = expected[k - 1]
         rows.append(
             ForecastMonth(
                 month=k,

@@ -70,6 +70,9 @@ KEY_PREFIX = "history-"
 SEED = 2026
 DEFAULT_LOANS = 140
 DEFAULT_MONTHS = 24
+#: The demo's monthly projection snapshots run on fewer paths than a real month's (steady enough to
+#: compare months on the page, and a newcomer waits seconds, not minutes).
+DEMO_PROJECTION_PATHS = 2_000
 
 #: Share of the loans per employer. PPC is the largest employer by far, so "the largest employer
 #: closes" hits over a third of the book.
@@ -535,6 +538,35 @@ def _pay(plan: LoanPlan, loan_id: int, payment: Payment, amounts: list[Decimal],
         )
 
 
+def _pay_together(
+    plan: LoanPlan,
+    loan_id: int,
+    payments: list[Payment],
+    amounts: list[Decimal],
+    officer: User,
+    day: dt.date,
+) -> None:
+    """The loan's installments paid since its last event, recorded together on ``day`` (the history's
+    day when they are settled) as a core-system import: one replay instead of one per payment, the
+    same state, and the bucket history rewritten day by day from the first of them through ``day``."""
+    items = []
+    for payment in payments:
+        reference = f"DEMO-{plan.key}-{payment.first}"
+        items.append(
+            (
+                operations.PaymentInput(
+                    sum(amounts[payment.first - 1 : payment.last], Decimal("0.00")),
+                    payment.day,
+                    "check" if plan.number % 4 == 0 else "ach",
+                    reference,
+                ),
+                operations.import_key(reference),
+            )
+        )
+    with on(day):
+        operations.record_payments(loan_id, items, actor=officer, source="import")
+
+
 def _charge_off(plan: LoanPlan, loan_id: int, officer: User) -> int:
     assert plan.charged_off_on is not None
     with on(plan.charged_off_on):
@@ -715,6 +747,17 @@ def seed_program_history(
     amounts: dict[int, list[Decimal]] = {}
     claims: dict[int, int] = {}
     month_ends = []
+    # Installments wait and are recorded together (``_pay_together``) until the loan's next event
+    # that needs its state (a payoff quote, a charge-off) or the end: a replay per loan and event
+    # rather than per payment. The month-end agings in between see those loans unpaid; the replay
+    # then rewrites their bucket history from the first payment on, as the day-by-day run would be.
+    pending: dict[int, list[Payment]] = {}
+
+    def settle(number: int, day: dt.date) -> None:
+        waiting = pending.pop(number, [])
+        if waiting:
+            _pay_together(by_number[number], loan_ids[number], waiting, amounts[number], officer, day)
+
     for step in steps(todo, today):
         if step.kind == "aging":
             _run("aging", step.day)
@@ -726,15 +769,22 @@ def seed_program_history(
             amounts[plan.number] = _installments(loan_ids[plan.number])
         elif step.kind == "pay":
             assert step.payment is not None
-            _pay(plan, loan_ids[plan.number], step.payment, amounts[plan.number], officer)
+            if step.payment.first == 0:
+                settle(plan.number, step.day)
+                _pay(plan, loan_ids[plan.number], step.payment, amounts[plan.number], officer)
+            else:
+                pending.setdefault(plan.number, []).append(step.payment)
             tally.payments += 1
             tally.payoffs += int(step.payment.first == 0)
         elif step.kind == "charge_off":
+            settle(plan.number, step.day)
             claims[plan.number] = _charge_off(plan, loan_ids[plan.number], officer)
             tally.charge_offs += 1
         else:
             _approve(plan, claims[plan.number], staff)
             tally.claims_paid += 1
+    for number in list(pending):
+        settle(number, today)
     _run("aging", today)
     for end in month_ends:
         _run("delinquency_snapshot", end + dt.timedelta(days=1))
@@ -784,8 +834,8 @@ def seed_projection_snapshots(months: int | None = None, echo: Callable[[str], A
     """The monthly projection snapshots the scheduler would have taken over the last ``months`` months
     (``DEMO_PROJECTION_SNAPSHOTS``, 6 when unset), so the page can compare months and track a forecast.
 
-    Runs the real ``projection_snapshot`` job on each 1st (a date already done is skipped). Nothing
-    without the program history: a projection of a handful of loans would compare nothing.
+    Runs the real ``projection_snapshot`` job on each 1st (a date already done is skipped), on
+    ``DEMO_PROJECTION_PATHS`` paths (2,000 when unset). Nothing without the program history: a projection of a handful of loans would compare nothing.
     """
     config = current_app.config
     months = int(config.get("DEMO_PROJECTION_SNAPSHOTS", 6) if months is None else months)
@@ -795,7 +845,10 @@ def seed_projection_snapshots(months: int | None = None, echo: Callable[[str], A
     taken = 0
     for back in range(months - 1, -1, -1):
         day = add_months(first_of_month, -back)
-        result = run_job("projection_snapshot", day, trigger="demo")
+        with _setting(
+            "PROJECTION_SNAPSHOT_PATHS", config.get("DEMO_PROJECTION_PATHS", DEMO_PROJECTION_PATHS)
+        ):
+            result = run_job("projection_snapshot", day, trigger="demo")
         echo(f"projection snapshot {day}: {result.outcome}")
         taken += result.outcome == Outcome.SUCCEEDED
     return taken

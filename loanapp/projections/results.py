@@ -8,6 +8,7 @@ The API and the page turn cents into dollars with ``risk.money.from_cents``.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -18,13 +19,25 @@ import numpy.typing as npt
 
 from loanapp.projections.assumptions import risk_assumptions, stored
 from loanapp.projections.book import ProjectionInputs
+from risk.dates import add_months
 from risk.projection import Assumptions, ExpectedProjection, ProjectionError, SimulationResult
 from risk.projection import expected_projection as expected_model
-from risk.projection.model import check_work, group_loans
+from risk.projection.grant import GrantNeeded, grant_needed
+from risk.projection.model import Cost, check_work, estimate_cost, group_loans
 from risk.rollrate import DEFAULT_PRIOR, TransitionEstimate, estimate_transitions, validate_matrix
 from risk.scenarios import SCENARIOS, concentration, run_scenarios, scenario_assumptions
 
 ALL = "all"
+#: The grant search (:mod:`risk.projection.grant`) costs about this many scenario runs: one pass of
+#: the base case keeping its book events, then about eight re-settlements of the reserve.
+GRANT_SEARCH_RUNS = 4
+#: Why a scenario can give exactly the base case's figures (same seed, so equal means no change).
+SAME_AS_BASE_REASONS = {
+    "no_new_grant_money": "the assumptions already expect no new grant money",
+    "recovery_rate_halves": "the assumptions already expect nothing from selling the cars",
+    "largest_employer_closes": "the largest employer's closing changes nothing in this book",
+    "roll_rates_x2": "doubling the roll rates changes nothing in this book",
+}
 #: Scenarios that need at least one loan in the book (they pick an employer by its balance).
 NEEDS_LOANS = frozenset({"largest_employer_closes"})
 
@@ -89,15 +102,28 @@ def check(spec: ProjectionSpec, inputs: ProjectionInputs, config: Mapping[str, A
     for name in names:
         scenario = scenario_assumptions(inputs.portfolio, assumptions, name)
         scenario.check_against(inputs.portfolio)
-    check_work(assumptions, group_loans(inputs.portfolio, assumptions).n_groups)
+    book = group_loans(inputs.portfolio, assumptions)
+    check_work(assumptions, book.n_groups, book.class_state.shape[0], scenarios=len(names))
+    if int(spec.values["grant_by_months"]) > assumptions.horizon_months:
+        raise ProjectionError(
+            "grant_by_months", f"must be within the horizon (1 to {assumptions.horizon_months} months)"
+        )
     return names
+
+
+def cost_of(spec: ProjectionSpec, inputs: ProjectionInputs, config: Mapping[str, Any]) -> Cost:
+    """Estimated peak memory and time of the whole request (every scenario it runs)."""
+    assumptions = model_assumptions(spec, config)
+    book = group_loans(inputs.portfolio, assumptions)
+    names = scenario_names(spec.scenario, inputs)
+    return estimate_cost(assumptions, book.n_groups, book.class_state.shape[0], scenarios=len(names))
 
 
 def work_of(spec: ProjectionSpec, inputs: ProjectionInputs) -> int:
     """Paths x months x scenarios: what decides whether a request is answered at once or queued."""
     paths = int(spec.values["paths"])
     horizon = int(spec.values["horizon_months"])
-    return paths * horizon * len(scenario_names(spec.scenario, inputs))
+    return paths * horizon * (len(scenario_names(spec.scenario, inputs)) + GRANT_SEARCH_RUNS)
 
 
 def _ints(values: npt.ArrayLike) -> list[int]:
@@ -142,6 +168,34 @@ def _simulation(name: str, result: SimulationResult) -> dict[str, Any]:
             "histogram_counts": _ints(totals.histogram_counts),
         },
     }
+
+
+def month_end_after(as_of: dt.date, months: int) -> dt.date:
+    """The last day of the month ``months`` after the month of ``as_of``."""
+    first = as_of.replace(day=1)
+    return add_months(first, months + 1) - dt.timedelta(days=1)
+
+
+def _grant(found: GrantNeeded, as_of: dt.date) -> dict[str, Any]:
+    """The grant needed: ``amount_cents`` (whole $100s; None when no grant arriving by then can do it),
+    the date it must arrive by (the end of its month) and what the search saw."""
+    return {
+        "target_probability": found.target_probability,
+        "amount_cents": found.amount_cents,
+        "by_date": month_end_after(as_of, found.month).isoformat(),
+        "month": found.month,
+        "probability": None if found.probability is None else round(found.probability, 6),
+        "probability_without": round(found.probability_without, 6),
+        "before_grant_probability": round(found.before_grant_probability, 6),
+        "step_cents": found.step_cents,
+        "evaluations": found.evaluations,
+    }
+
+
+def _same_as_base(entry: Mapping[str, Any], base: Mapping[str, Any]) -> bool:
+    """The scenario's figures are the base case's to the cent (common random numbers: no change)."""
+    skip = {"name", "title", "description", "same_as_base", "same_as_base_reason"}
+    return all(entry[key] == base[key] for key in entry if key not in skip)
 
 
 def _expected(result: ExpectedProjection) -> dict[str, Any]:
@@ -190,9 +244,37 @@ def project(
     assumptions = model_assumptions(spec, config)
     transitions = transitions_for(spec, inputs)
     portfolio, reserve = inputs.portfolio, inputs.reserve
-    simulations = run_scenarios(portfolio, reserve, transitions, assumptions, names, progress)
+    share = len(names) / (len(names) + GRANT_SEARCH_RUNS)
+
+    def scenarios_progress(done: float) -> None:
+        if progress is not None:
+            progress(done * share)
+
+    def grant_progress(done: float) -> None:
+        if progress is not None:
+            progress(share + done * (1 - share))
+
+    simulations = run_scenarios(portfolio, reserve, transitions, assumptions, names, scenarios_progress)
+    found = grant_needed(
+        portfolio,
+        reserve,
+        transitions,
+        assumptions,
+        target=float(spec.values["grant_target_probability"]),
+        month=int(spec.values["grant_by_months"]),
+        progress=grant_progress,
+    )
     expected = expected_model(portfolio, reserve, transitions, assumptions)
     spread = concentration(portfolio, reserve, transitions, assumptions)
+    scenarios = [_simulation(name, simulations[name]) for name in names]
+    for entry in scenarios[1:]:
+        entry["same_as_base"] = _same_as_base(entry, scenarios[0])
+        entry["same_as_base_reason"] = (
+            SAME_AS_BASE_REASONS.get(entry["name"], "its change makes no difference here")
+            if entry["same_as_base"]
+            else ""
+        )
+    scenarios[0]["same_as_base"], scenarios[0]["same_as_base_reason"] = False, ""
     return {
         "as_of": inputs.as_of.isoformat(),
         "paths": assumptions.paths,
@@ -214,7 +296,8 @@ def project(
         },
         "transitions": _transitions(transitions, inputs, spec.transition_matrix is not None),
         "expected": _expected(expected),
-        "scenarios": [_simulation(name, simulations[name]) for name in names],
+        "grant_needed": _grant(found, inputs.as_of),
+        "scenarios": scenarios,
         "concentration": [
             {
                 "employer": spread.employer_names[i],

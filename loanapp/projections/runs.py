@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 
 from loanapp.audit.trail import record
 from loanapp.db import utcnow
@@ -31,7 +32,7 @@ from loanapp.projections.assumptions import (
 )
 from loanapp.projections.book import ProjectionInputs, projection_inputs
 from loanapp.projections.models import AssumptionSet, ProjectionRun
-from loanapp.projections.results import ALL, ProjectionSpec, check, matrix_of, project, work_of
+from loanapp.projections.results import ALL, ProjectionSpec, check, cost_of, matrix_of, project, work_of
 from risk.rollrate import ProjectionError
 
 #: Seeds are drawn below this (they are stored as signed 64-bit integers).
@@ -39,6 +40,9 @@ SEED_LIMIT = 2**63
 #: A run left ``running`` this long by a process that died is queued again by the sweep.
 STALE_AFTER = dt.timedelta(hours=2)
 _PROGRESS_EVERY_SECONDS = 1.0
+#: At most one projection runs at a time in a process (the web process's request threads and its
+#: worker thread alike): each may take up to PROJECTION_MAX_MEMORY_BYTES.
+HEAVY = threading.BoundedSemaphore(1)
 
 
 @dataclass(frozen=True)
@@ -128,6 +132,12 @@ def submit(request: ProjectionRequest, *, as_of: dt.date, actor: Any | None, sou
     """
     config = current_app.config
     spec, inputs, assumption_set = prepare(request, as_of, config)
+    cost = cost_of(spec, inputs, config)
+    inline = work_of(spec, inputs) <= int(config["PROJECTION_INLINE_MAX_WORK"]) and cost.bytes <= int(
+        config["PROJECTION_INLINE_MAX_BYTES"]
+    )
+    if not inline:
+        _refuse_a_long_queue(actor, config)
     run = _new_run(
         spec,
         kind="request",
@@ -138,11 +148,39 @@ def submit(request: ProjectionRequest, *, as_of: dt.date, actor: Any | None, sou
         actor=actor,
     )
     store(run, actor=actor)
-    if work_of(spec, inputs) <= int(config["PROJECTION_INLINE_MAX_WORK"]):
-        run.status, run.started_at = "running", utcnow()
-        run.result = project(spec, inputs, config)
-        run.status, run.progress, run.finished_at = "succeeded", 100, utcnow()
+    # One projection at a time in a web process: a small request runs at once only when no other
+    # projection is running here; otherwise it waits in the queue like a big one.
+    if inline and HEAVY.acquire(blocking=False):
+        try:
+            run.status, run.started_at = "running", utcnow()
+            run.result = project(spec, inputs, config)
+            run.status, run.progress, run.finished_at = "succeeded", 100, utcnow()
+        finally:
+            HEAVY.release()
     return run
+
+
+def _refuse_a_long_queue(actor: Any | None, config: Mapping[str, Any]) -> None:
+    """One person's queued and running requests are capped: thirty maximum-size runs from one token
+    were once all accepted (an hour and a half of the worker)."""
+    if actor is None or getattr(actor, "id", None) is None:
+        return
+    limit = int(config["PROJECTION_MAX_QUEUED_PER_USER"])
+    waiting = db.session.scalar(
+        select(func.count())
+        .select_from(ProjectionRun)
+        .where(
+            ProjectionRun.requested_by == actor.id,
+            ProjectionRun.kind == "request",
+            ProjectionRun.status.in_(("queued", "running")),
+        )
+    )
+    if waiting is not None and waiting >= limit:
+        raise ProjectionError(
+            "paths",
+            f"you already have {waiting} projections waiting or running (at most {limit}); "
+            "ask again when one has finished",
+        )
 
 
 def finished_run(
@@ -241,7 +279,14 @@ def _claim(run_id: int) -> bool:
 
 
 def execute(run_id: int) -> ProjectionRun | None:
-    """Run a queued projection (commits). Returns None when another process claimed it first."""
+    """Run a queued projection (commits). Returns None when another process claimed it first.
+
+    Waits for any other projection of this process to finish first (:data:`HEAVY`)."""
+    with HEAVY:
+        return _execute(run_id)
+
+
+def _execute(run_id: int) -> ProjectionRun | None:
     if not _claim(run_id):
         return None
     run = db.session.get(ProjectionRun, run_id)
@@ -350,7 +395,10 @@ def take_snapshot(as_of: dt.date, *, progress: Callable[[str], None] | None = No
     """
     config = current_app.config
     say = progress or (lambda _step: None)
-    request = ProjectionRequest(scenario=ALL, seed=snapshot_seed(as_of))
+    paths = config.get("PROJECTION_SNAPSHOT_PATHS")
+    request = ProjectionRequest(
+        scenario=ALL, seed=snapshot_seed(as_of), overrides={"paths": int(paths)} if paths else {}
+    )
     try:
         spec, inputs, assumption_set = prepare(request, as_of, config)
     except AssumptionErrors as exc:  # the saved assumptions no longer fit the programme's limits

@@ -75,17 +75,44 @@ def fan_chart(document: Mapping[str, Any], scenario: str = "base") -> Any:
 
 
 def claims_chart(document: Mapping[str, Any]) -> Any:
-    expected = document["expected"]
+    """Expected claims paid each month: the mean over the simulated paths (the page's one figure)."""
+    entry = scenario_result(document, "base")
+    if entry is None:
+        return None
+    cumulative = entry["mean_cumulative_claims_cents"]
+    monthly = [b - a for a, b in zip([0, *cumulative], cumulative, strict=False)]
     as_of = dt.date.fromisoformat(document["as_of"])
     return charts.render(
         charts.Chart(
-            title="Expected claims paid by month (base case)",
-            x_labels=_month_labels(as_of, len(expected["claims_cents"]), with_now=False),
-            series=[charts.Series("Expected claims", _dollars(expected["claims_cents"]), "series-2")],
+            title="Expected claims paid by month (base case, mean of the simulated paths)",
+            x_labels=_month_labels(as_of, len(monthly), with_now=False),
+            series=[charts.Series("Expected claims", _dollars(monthly), "series-2")],
             y_format=_axis,
             bars=True,
         )
     )
+
+
+def margin_note(probability: float | None, paths: int) -> str:
+    """The sampling error of a probability, in words for the page."""
+    if probability is None:
+        return ""
+    if probability <= 0:
+        return f"no path of {paths:,} ran out"
+    if probability >= 1:
+        return f"every path of {paths:,} ran out"
+    error = compare.margin(probability, paths) or 0.0
+    return f"± {error * 100:.1f} points"
+
+
+def points(change: float | None) -> str:
+    """A change in probability, in percentage points (never as a percent of a percent)."""
+    if change is None:
+        return "—"
+    value = round(change * 100, 1)
+    if value == 0:
+        return "no change"
+    return f"{value:+.1f} percentage points".replace("-", "−")
 
 
 def exhaustion_chart(document: Mapping[str, Any]) -> Any:
@@ -200,6 +227,7 @@ def _page(form: RunForm | None = None, status: int = 200) -> Any:
         "settings": assumptions.SETTINGS,
         "form": form or _run_form(values),
         "scenarios": SCENARIOS,
+        "points": points,
     }
     if document is not None:
         context.update(
@@ -212,6 +240,8 @@ def _page(form: RunForm | None = None, status: int = 200) -> Any:
             state_labels=STATE_LABELS,
             charged_off=int(State.CHARGED_OFF),
             base=compare.headline(document),
+            grant=document.get("grant_needed"),
+            margin_note=lambda p: margin_note(p, int(document["paths"])),
         )
     return render_template("projections/page.html", **context), status
 

@@ -6,7 +6,6 @@ no document ever reaches these pages.
 
 from __future__ import annotations
 
-import csv
 import io
 from datetime import date
 from typing import Any
@@ -18,6 +17,7 @@ from loanapp import charts
 from loanapp.access import roles
 from loanapp.applications.forms import DayField
 from loanapp.applications.vocabulary import ADVERSE_ACTION_REASONS, label
+from loanapp.exports import SafeWriter
 from loanapp.reports import queries
 from loanapp.reports.charts import horizontal_bars
 from loanapp.reports.program import DIMENSIONS, GroupFigures, Report, build
@@ -115,7 +115,7 @@ def program_csv():  # type: ignore[no-untyped-def]
     _form, start, end = _period()
     report = _report(start, end)
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = SafeWriter(out)
     writer.writerow(["dimension", "group", *COLUMNS])
     writer.writerow(["total", report.total.name, *_cells(report.total)])
     for key, _title, _read in DIMENSIONS:

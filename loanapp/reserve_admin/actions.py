@@ -15,8 +15,9 @@ from sqlalchemy import select
 
 import reserve
 from loanapp.audit.trail import record
+from loanapp.clock import business_date
 from loanapp.extensions import db
-from loanapp.reserve_admin.policy import reserve_policy
+from loanapp.reserve_admin.policy import posting_limits, reserve_policy
 from reserve.schema import RequestRow
 
 MAX_KEY_LENGTH = 150
@@ -33,6 +34,10 @@ def scoped_key(actor: Any, key: str | None) -> str:
     if len(key) > MAX_KEY_LENGTH:
         raise BadKey(f"The Idempotency-Key is longer than {MAX_KEY_LENGTH} characters.")
     return f"user-{actor.id}:{key}"
+
+
+def limits() -> reserve.PostingLimits:
+    return posting_limits(current_app.config, business_date())
 
 
 def _first_time(key: str) -> bool:
@@ -74,6 +79,7 @@ def deposit(
             amount=amount,
             received_on=received_on,
             memo=memo,
+            limits=limits(),
         ),
         {"funder": funder, "grant": grant, "amount": amount, "received_on": received_on},
     )
@@ -89,24 +95,48 @@ def interest(
         key,
         actor,
         lambda: reserve.record_interest(
-            db.session, key=key, actor_id=actor.id, amount=amount, earned_on=earned_on, memo=memo
+            db.session,
+            key=key,
+            actor_id=actor.id,
+            amount=amount,
+            earned_on=earned_on,
+            memo=memo,
+            limits=limits(),
         ),
         {"amount": amount, "earned_on": earned_on},
     )
+
+
+def charge_off_record(loan_id: int) -> reserve.ChargeOffRecord | None:
+    """The loan's own charge-off, as the reserve needs it; None when the loan was not charged off."""
+    from loanapp.servicing.models import ChargeOff
+
+    entry = db.session.scalar(select(ChargeOff).where(ChargeOff.loan_id == loan_id))
+    if entry is None:
+        return None
+    return reserve.ChargeOffRecord(loan_id, entry.charged_off_on, entry.balance)
 
 
 def file_claim(
     actor: Any,
     key: str | None,
     loan_id: int,
-    charged_off_on: dt.date,
-    balance_at_charge_off: Decimal,
-    allowed_costs: Decimal,
+    allowed_costs: list[reserve.CostItem],
     collateral_proceeds: Decimal,
     filed_on: dt.date,
     memo: str = "",
+    *,
+    charge_off: reserve.ChargeOffRecord | None = None,
 ) -> reserve.Claim:
+    """File the claim of a charged-off loan. Its balance and date come from the loan's charge-off
+    (``charge_off`` is given only by the charge-off itself, in the same unit of work)."""
     key = scoped_key(actor, key)
+    record_ = charge_off or charge_off_record(loan_id)
+    if record_ is None or record_.loan_id != loan_id:
+        raise reserve.NotChargedOff(
+            f"Loan {loan_id} was not charged off: a claim is filed only for a charged-off loan.",
+            field="loan_id",
+        )
     return _audited(
         "reserve.claim_filed",
         "reserve_claim",
@@ -116,15 +146,19 @@ def file_claim(
             db.session,
             key=key,
             actor_id=actor.id,
-            loan_id=loan_id,
-            charged_off_on=charged_off_on,
-            balance_at_charge_off=balance_at_charge_off,
+            charge_off=record_,
             allowed_costs=allowed_costs,
             collateral_proceeds=collateral_proceeds,
             filed_on=filed_on,
             memo=memo,
+            limits=limits(),
         ),
-        {"loan_id": loan_id, "balance_at_charge_off": balance_at_charge_off},
+        {
+            "loan_id": loan_id,
+            "balance_at_charge_off": record_.balance,
+            "allowed_costs": [[str(i.kind), i.amount] for i in allowed_costs],
+            "collateral_proceeds": collateral_proceeds,
+        },
     )
 
 
@@ -147,6 +181,7 @@ def decide_claim(
                 effective_date=on,
                 policy=reserve_policy(current_app.config),
                 note=note,
+                limits=limits(),
             ),
             {"claim_id": claim_id},
         )
@@ -157,7 +192,13 @@ def decide_claim(
         key,
         actor,
         lambda: reserve.reject_claim(
-            db.session, key=key, actor_id=actor.id, claim_id=claim_id, decided_on=on, reason=note
+            db.session,
+            key=key,
+            actor_id=actor.id,
+            claim_id=claim_id,
+            decided_on=on,
+            reason=note,
+            limits=limits(),
         ),
         {"claim_id": claim_id, "reason": note},
     )
@@ -180,6 +221,7 @@ def recovery(
             amount=amount,
             received_on=received_on,
             memo=memo,
+            limits=limits(),
         ),
         {"claim_id": claim_id, "amount": amount},
     )
@@ -201,6 +243,7 @@ def reversal(
             transaction_id=transaction_id,
             effective_date=on,
             reason=reason,
+            limits=limits(),
         ),
         {"reverses": transaction_id, "reason": reason},
     )

@@ -49,7 +49,7 @@ def _commit_or_refuse(run: Any) -> Any:
         result = run()
     except REFUSALS as exc:
         db.session.rollback()
-        field = "Idempotency-Key" if isinstance(exc, actions.BadKey) else None
+        field = "Idempotency-Key" if isinstance(exc, actions.BadKey) else getattr(exc, "field", None)
         abort(status_for(exc), message=str(exc), **({"errors": {field: [str(exc)]}} if field else {}))
     db.session.commit()
     return result
@@ -137,7 +137,8 @@ class Claims(MethodView):
     @blp.response(201, ClaimSchema)
     @blp.doc(parameters=[IDEMPOTENCY_HEADER])
     def post(self, args: dict[str, Any]):  # type: ignore[no-untyped-def]
-        """File a claim for a charged-off loan: loss = balance + allowed costs − collateral proceeds."""
+        """File a claim for a charged-off loan: loss = balance at charge-off (from the loan's charge-off
+        record) + itemised allowed costs − collateral proceeds. Refused for a loan not charged off."""
         from loanapp.loans.models import Loan
 
         if db.session.get(Loan, args["loan_id"]) is None:
@@ -147,9 +148,10 @@ class Claims(MethodView):
                 request_user(),
                 _key(),
                 args["loan_id"],
-                args["charged_off_on"],
-                args["balance_at_charge_off"],
-                args["allowed_costs"] or 0,
+                [
+                    reserve.CostItem(reserve.CostKind(i["kind"]), i["amount"], i["description"])
+                    for i in args["allowed_costs"]
+                ],
                 args["collateral_proceeds"] or 0,
                 business_date(),
                 args["memo"],

@@ -75,15 +75,38 @@ class InterestForm(KeyedForm):
     memo = StringField("Memo", validators=[Optional(), Length(max=500)])
 
 
-class ClaimForm(KeyedForm):
-    loan_id = IntegerField(
-        "Loan number", validators=[InputRequired("Enter the loan number."), NumberRange(min=1)]
+def optional_amount(label: str) -> DecimalField:
+    return DecimalField(
+        label, places=None, validators=[Optional(), cents_only, positive], render_kw={"inputmode": "decimal"}
     )
-    charged_off_on = DateField("Charged off on", validators=[InputRequired("Enter the charge-off date.")])
-    balance_at_charge_off = amount_field("Balance at charge-off ($)")
-    allowed_costs = amount_field("Allowed collection costs ($)", allow_zero=True)
+
+
+class ClaimForm(KeyedForm):
+    """A claim names the loan; its balance at charge-off comes from the loan's charge-off record.
+    Collection costs are itemised, one line per kind."""
+
+    loan_id = IntegerField(
+        "Loan number", validators=[InputRequired("Enter the loan number."), NumberRange(min=1, max=2**31 - 1)]
+    )
+    cost_repossession = optional_amount("Repossession ($)")
+    cost_transport = optional_amount("Transport ($)")
+    cost_storage = optional_amount("Storage ($)")
+    cost_auction = optional_amount("Auction fees ($)")
+    cost_legal = optional_amount("Legal fees ($)")
+    cost_other = optional_amount("Other collection costs ($)")
     collateral_proceeds = amount_field("Collateral (car) sale proceeds ($)", allow_zero=True)
     memo = TextAreaField("Memo", validators=[Optional(), Length(max=500)])
+
+    COST_FIELDS = ("repossession", "transport", "storage", "auction", "legal", "other")
+
+    def cost_items(self) -> list[Any]:
+        import reserve
+
+        return [
+            reserve.CostItem(reserve.CostKind(kind), getattr(self, f"cost_{kind}").data)
+            for kind in self.COST_FIELDS
+            if getattr(self, f"cost_{kind}").data
+        ]
 
 
 class ClaimDecisionForm(KeyedForm):

@@ -9,6 +9,10 @@ class BadMonth(ValueError):
     """A month no statement or register can be shown for; the message is for the person who asked."""
 
 
+#: No statement is for a month before this (the program's reserve began in 2016; year 1 once broke it).
+EARLIEST_MONTH = dt.date(2000, 1, 1)
+
+
 def parse_month(raw: str, today: dt.date) -> tuple[int, int]:
     """``YYYY-MM`` up to the current month (empty: the last full month); ``BadMonth`` otherwise.
 
@@ -28,4 +32,6 @@ def parse_month(raw: str, today: dt.date) -> tuple[int, int]:
         raise BadMonth(f"“{raw}” is not a month: enter it like {today:%Y-%m}.") from None
     if first > today:
         raise BadMonth(f"{first:%B %Y} has not begun yet: there is no statement for it.")
+    if first < EARLIEST_MONTH:
+        raise BadMonth(f"The reserve has no months before {EARLIEST_MONTH:%B %Y}.")
     return first.year, first.month

@@ -25,6 +25,8 @@ _STATUS: tuple[tuple[type[Exception], int], ...] = (
     (reserve.NoOpenCommitment, 409),
     (reserve.InvalidAmount, 422),
     (reserve.InvalidClaim, 422),
+    (reserve.InvalidDate, 422),
+    (reserve.NotChargedOff, 422),
 )
 
 REFUSALS = (BadKey, reserve.ReserveError, ValueError)

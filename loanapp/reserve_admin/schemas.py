@@ -3,7 +3,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from loanapp.api.fields import Money
-from reserve import TransactionKind
+from reserve import CostKind, TransactionKind
 
 
 class AsOfSchema(Schema):
@@ -98,6 +98,7 @@ class ClaimSchema(Schema):
     shortfall = Money(allow_zero=True)
     filed_by = fields.Integer()
     memo = fields.String()
+    cost_items = fields.List(fields.Nested(lambda: CostItemSchema()))
     events = fields.List(fields.Nested(ClaimEventSchema))
 
 
@@ -106,11 +107,23 @@ class ClaimQuerySchema(Schema):
     loan_id = fields.Integer(load_default=None, validate=validate.Range(min=1))
 
 
+class CostItemSchema(Schema):
+    kind = fields.String(required=True, validate=validate.OneOf([k.value for k in CostKind]))
+    amount = Money(required=True)
+    description = fields.String(load_default="", validate=validate.Length(max=200))
+
+
 class NewClaimSchema(Schema):
-    loan_id = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
-    charged_off_on = fields.Date(required=True)
-    balance_at_charge_off = Money(required=True)
-    allowed_costs = Money(allow_zero=True, load_default=None)
+    """A claim names a charged-off loan; its balance and charge-off date come from the loan's own
+    charge-off record (a balance in the request is refused as an unknown field)."""
+
+    loan_id = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=2**31 - 1))
+    allowed_costs = fields.List(
+        fields.Nested(CostItemSchema),
+        load_default=list,
+        validate=validate.Length(max=20),
+        metadata={"description": "Collection costs one by one; together at most the program's limit."},
+    )
     collateral_proceeds = Money(allow_zero=True, load_default=None)
     memo = fields.String(load_default="", validate=validate.Length(max=500))
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import io
 from typing import Any
@@ -14,6 +13,7 @@ import reserve
 from loanapp import charts
 from loanapp.access import roles
 from loanapp.clock import business_date
+from loanapp.exports import SafeWriter
 from loanapp.extensions import db
 from loanapp.formatting import money as show_money
 from loanapp.reserve_admin import actions
@@ -52,7 +52,11 @@ def _attempt(form: Any, run: Any) -> Any:
         result = run()
     except REFUSALS as exc:
         db.session.rollback()
-        form.form_errors.append(str(exc))
+        target = getattr(form, getattr(exc, "field", None) or "", None)
+        if target is not None and hasattr(target, "errors") and target.name != "idempotency_key":
+            target.errors = [*target.errors, str(exc)]
+        else:
+            form.form_errors.append(str(exc))
         form.refusal_status = status_for(exc)
         return None
     db.session.commit()
@@ -88,7 +92,20 @@ def dashboard():  # type: ignore[no-untyped-def]
         as_of=as_of,
         closed_through=reserve.closed_through(db.session),
         policy=reserve_policy(current_app.config),
+        failed_check=_last_failed_check(),
     )
+
+
+def _last_failed_check() -> Any:
+    """The nightly reserve check's latest run when it failed (None when it passed or never ran)."""
+    from sqlalchemy import select
+
+    from loanapp.jobs.models import JobRun
+
+    last = db.session.scalar(
+        select(JobRun).where(JobRun.job == "reserve_check").order_by(JobRun.business_date.desc()).limit(1)
+    )
+    return last if last is not None and last.status == "failed" else None
 
 
 @bp.route("/deposits", methods=["GET"])
@@ -178,7 +195,7 @@ def journal():  # type: ignore[no-untyped-def]
 def journal_csv():  # type: ignore[no-untyped-def]
     filters = _journal_args()
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = SafeWriter(out)
     writer.writerow(
         [
             "transaction_id",
@@ -304,9 +321,7 @@ def file_claim():  # type: ignore[no-untyped-def]
                     current_user,
                     form.idempotency_key.data,
                     form.loan_id.data,
-                    form.charged_off_on.data,
-                    form.balance_at_charge_off.data,
-                    form.allowed_costs.data,
+                    form.cost_items(),
                     form.collateral_proceeds.data,
                     business_date(),
                     form.memo.data or "",
@@ -482,7 +497,7 @@ def statement_csv():  # type: ignore[no-untyped-def]
     except reserve.LedgerInconsistent:
         abort(409, description="This statement does not add up against the ledger; ask the administrator.")
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = SafeWriter(out)
     blocks = result.blocks
     writer.writerow(["line", *(block.name for block in blocks)])
     writer.writerow(["Opening", *(f"{block.opening:.2f}" for block in blocks)])

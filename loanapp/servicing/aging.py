@@ -101,7 +101,7 @@ def compute(
     day = bulk.sql_date(as_of)
     where = _selection(as_of, which)
     credited = _as_of_value("credited_after", "0", as_of).format(
-        stored="s.total_to_interest + s.total_to_principal"
+        stored="s.total_to_fees + s.total_to_interest + s.total_to_principal"
     )
     balance = _as_of_value("principal_after", "l.principal", as_of).format(stored="s.principal_balance")
     loans_sql = (
@@ -171,7 +171,8 @@ def ensure_servicing_rows(as_of: dt.date, policy: ServicingPolicy) -> int:
 
 def age_portfolio(as_of: dt.date, *, progress: Progress | None = None) -> dict[str, Any]:
     """The nightly aging for ``as_of``: days past due and bucket of every active loan, bucket history
-    extended (a row closes and another opens where the bucket changed), late fees where due."""
+    extended (a row closes and another opens where the bucket changed), late fees where due, and
+    matured loans with a residual within the tolerance closed out (:func:`close_matured_small_balances`)."""
     policy = current_policy()
     say = progress or (lambda _step: None)
     session = db.session
@@ -265,8 +266,10 @@ def age_portfolio(as_of: dt.date, *, progress: Progress | None = None) -> dict[s
             loan = session.get(Loan, loan_id)
             if loan is not None and loan.status == "active":
                 fees += replay(loan, as_of, actor=None, policy=policy, today=as_of).fees_assessed
+    closed = close_matured_small_balances(as_of, policy)
     counts: dict[str, Any] = {
         "loans": len(portfolio),
+        "small_balances_closed": closed,
         "aged": applied,
         "skipped": len(portfolio) - applied,
         "servicing_rows_created": created,
@@ -277,6 +280,31 @@ def age_portfolio(as_of: dt.date, *, progress: Progress | None = None) -> dict[s
     for position, label in enumerate(policy.buckets.labels):
         counts[f"bucket {label}"] = int(np.count_nonzero(index == position))
     return counts
+
+
+def close_matured_small_balances(as_of: dt.date, policy: ServicingPolicy) -> int:
+    """Replay, from its maturity date, every active loan past maturity with no more principal than
+    the residual tolerance: the replay writes off a residual within the tolerance and pays the loan
+    off (releasing its commitment) in this transaction. Returns how many paid off."""
+    from loanapp.servicing.models import LoanServicing
+    from loanapp.servicing.operations import replay
+
+    matured = db.session.scalars(
+        select(Loan)
+        .join(LoanServicing, LoanServicing.loan_id == Loan.id)
+        .where(
+            Loan.status == "active",
+            Loan.maturity_date <= as_of,
+            LoanServicing.principal_balance > 0,
+            LoanServicing.principal_balance <= policy.residual_tolerance,
+        )
+        .order_by(Loan.id)
+    ).all()
+    closed = 0
+    for loan in matured:
+        replay(loan, loan.maturity_date, actor=None, policy=policy, today=as_of)
+        closed += loan.status == "paid_off"
+    return closed
 
 
 def loans_in(loan_ids: list[int]) -> list[Loan]:

@@ -13,6 +13,7 @@ from decimal import Decimal
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     CheckConstraint,
     Date,
     ForeignKey,
@@ -70,6 +71,9 @@ class Payment(db.Model):  # type: ignore[name-defined,misc]
     # UNIQUE: a payment is reversed at most once.
     reverses_id: Mapped[int | None] = mapped_column(ForeignKey("loan_payments.id"), unique=True)
     reason: Mapped[str] = mapped_column(String(500), default="")
+    # A reversal of a payment that was never received (a typo, the wrong loan): the borrower's
+    # history leaves both out rather than showing money returned to them.
+    entered_in_error: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
     posted_on: Mapped[date] = mapped_column(Date)  # the business date it was recorded
     recorded_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -107,10 +111,49 @@ class PaymentAllocation(db.Model):  # type: ignore[name-defined,misc]
     principal_after: Mapped[Decimal]
     accrued_after: Mapped[Decimal] = mapped_column(Accrual)
     fees_after: Mapped[Decimal]
-    # Cumulative amount credited to interest and principal: what pays installments (risk.delinquency).
+    # Cumulative amount applied (fees, interest, principal): what pays installments (risk.delinquency);
+    # fees count too, so late fees never pyramid (operations' module docstring).
     credited_after: Mapped[Decimal]
 
     payment: Mapped[Payment] = relationship(back_populates="allocation")
+
+
+ADJUSTMENT_KINDS = ("write_off", "refund_due")
+
+
+class Adjustment(db.Model):  # type: ignore[name-defined,misc]
+    """A closing adjustment the replay derives at or after maturity (derived data, like allocations).
+
+    ``write_off``: a residual owed of at most ``MATURITY_RESIDUAL_TOLERANCE`` left on or after the
+    maturity date is written off as a small balance (its parts: fees, interest, principal), and the
+    loan pays off. ``refund_due``: what a payment paid beyond the payoff (``payment_id``), owed back
+    to the borrower. A replay from a date re-derives the adjustments from that date; each one that
+    appears or disappears is audited (``loan.small_balance_written_off``, ``loan.refund_due``,
+    ``loan.adjustment_withdrawn``).
+    """
+
+    __tablename__ = "loan_adjustments"
+    __table_args__ = (
+        CheckConstraint(one_of("kind", ADJUSTMENT_KINDS), name="kind_known"),
+        CheckConstraint("amount > 0", name="amount_positive"),
+        CheckConstraint("to_fees >= 0 AND to_interest >= 0 AND to_principal >= 0", name="parts_not_negative"),
+        CheckConstraint(
+            "(kind = 'refund_due' AND payment_id IS NOT NULL) OR (kind = 'write_off' AND payment_id IS NULL)",
+            name="refund_links_payment",
+        ),
+        Index("ix_loan_adjustments_loan_effective", "loan_id", "effective_on"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    loan_id: Mapped[int] = mapped_column(ForeignKey("loans.id"))
+    kind: Mapped[str] = mapped_column(String(12))
+    effective_on: Mapped[date] = mapped_column(Date)
+    amount: Mapped[Decimal]
+    to_fees: Mapped[Decimal]
+    to_interest: Mapped[Decimal]
+    to_principal: Mapped[Decimal]
+    payment_id: Mapped[int | None] = mapped_column(ForeignKey("loan_payments.id"), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class LoanServicing(db.Model):  # type: ignore[name-defined,misc]
@@ -158,7 +201,7 @@ class LoanServicing(db.Model):  # type: ignore[name-defined,misc]
 
     @property
     def credited(self) -> Decimal:
-        return self.total_to_interest + self.total_to_principal
+        return self.total_to_fees + self.total_to_interest + self.total_to_principal
 
 
 class BucketHistory(db.Model):  # type: ignore[name-defined,misc]

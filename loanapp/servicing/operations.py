@@ -12,6 +12,21 @@ if the payments had arrived in date order"):
   and re-applies every standing payment from ``d`` on, in (received date, id) order, through
   ``risk.servicing`` (daily simple interest; fees, then interest, then principal). Late fees, when the
   program enables them, are assessed in the same replay, so they are derived the same way.
+* Late fees never pyramid (16 CFR 444.4, the FTC Credit Practices Rule; the same text is 12 CFR
+  706.4(a) for credit unions, and NCUA legal opinion 00-0101 calls the practice a violation). The
+  allocation keeps its order, fees first, because the ledger, payoff quotes and the history the
+  borrower reads all show it; but what a payment pays toward fees still counts toward the
+  installments (``credited_after`` is the payment applied, fees included), as NCUA's 2004 letter on
+  tracking late fees separately describes. So a full, timely installment is never short because an
+  earlier fee took part of it, never draws a fee itself, and one late payment costs one fee. The
+  fee's amount is still owed as principal not paid, so it is in the payoff billed at maturity.
+  (Applying payments to the installment first and fees last would leave a fee unpaid until the
+  payoff, and change every historical allocation.)
+* Closing adjustments (``Adjustment``) are derived in the same replay: on the maturity date and on
+  every later day with a payment, a residual owed of at most ``MATURITY_RESIDUAL_TOLERANCE`` is
+  written off (``risk.servicing.close_small_balance``), and what a payment pays beyond the payoff
+  is a refund due. Each one a replay creates or takes back is audited; the nightly aging replays
+  matured loans so a residual closes on its maturity date without a payment.
 * Days past due, the bucket and the bucket history from ``d`` (or from the open history row, if
   earlier) through the business date are recomputed by ``risk.delinquency`` in the same transaction.
 * Status moves only through ``loanapp.loans.states.check_transition``: a replay that pays the loan
@@ -59,6 +74,7 @@ from loanapp.servicing.errors import (
 from loanapp.servicing.models import (
     COLLATERAL_STATUSES,
     PAYMENT_METHODS,
+    Adjustment,
     BucketHistory,
     ChargeOff,
     LoanServicing,
@@ -70,7 +86,7 @@ from loanapp.servicing.policy import ServicingPolicy, current_policy
 from reserve.schema import TransactionRow
 from risk import delinquency, hardship
 from risk.money import CENT, ZERO, money
-from risk.servicing import LoanState, accrue, apply_payment, assess_fee
+from risk.servicing import LoanState, accrue, apply_payment, assess_fee, close_small_balance
 
 MAX_KEY_LENGTH = 150
 #: A typo guard: no car-loan payment is this large.
@@ -434,6 +450,7 @@ def replay(
             annual_rate=loan.annual_rate,
         )
         credited, sequence, from_day = start.credited_after, start.sequence, start.received_on
+    withdrawn = _withdraw_adjustments(loan.id, sequence, from_day)
     db.session.execute(
         delete(PaymentAllocation).where(
             PaymentAllocation.loan_id == loan.id, PaymentAllocation.sequence > sequence
@@ -442,7 +459,9 @@ def replay(
     payments = _standing_payments(loan.id, since)
 
     # Late fees: one per installment still unpaid ``grace`` days after its due date, assessed after
-    # that day's payments; only checkpoints from the replay's starting day through today.
+    # that day's payments; only checkpoints from the replay's starting day through today. No
+    # pyramiding: what a payment pays toward fees still counts toward the installments (module
+    # docstring), so one late payment draws one fee.
     cumulative: list[Decimal] = []
     running = ZERO
     for row_ in schedule:
@@ -458,19 +477,56 @@ def replay(
         ]
     events: list[tuple[dt.date, int, Any]] = [(p.received_on, 0, p) for p in payments]
     events += [(day, 1, k) for day, k in checkpoints]
+    # Closing checks, after each day's payments and fees: the maturity date, and every later day
+    # with a payment (a residual paid down to the tolerance after maturity closes then).
+    maturity = loan.maturity_date
+    closing_days = {p.received_on for p in payments} | {maturity, from_day}
+    events += [(day, 2, 0) for day in sorted(closing_days) if maturity <= day <= today and day >= from_day]
     events.sort(key=lambda e: (e[0], e[1], e[2].id if e[1] == 0 else e[2]))
 
     fees = 0
     rows: list[dict[str, Any]] = []
+    adjustments: list[dict[str, Any]] = []
     for day, kind, item in events:
         if kind == 1:
             if state.principal_balance > 0 and credited < cumulative[item] - policy.tolerance:
                 state = assess_fee(state, policy.late_fee)
                 fees += 1
             continue
+        if kind == 2:
+            state, written_off = close_small_balance(state, day, policy.residual_tolerance)
+            if written_off is not None:
+                adjustments.append(
+                    {
+                        "loan_id": loan.id,
+                        "kind": "write_off",
+                        "effective_on": day,
+                        "amount": written_off.applied,
+                        "to_fees": written_off.to_fees,
+                        "to_interest": written_off.to_interest,
+                        "to_principal": written_off.to_principal,
+                        "payment_id": None,
+                        "created_at": utcnow(),
+                    }
+                )
+            continue
         state, split = apply_payment(state, item.amount, day)
+        if split.excess > 0:
+            adjustments.append(
+                {
+                    "loan_id": loan.id,
+                    "kind": "refund_due",
+                    "effective_on": day,
+                    "amount": split.excess,
+                    "to_fees": ZERO,
+                    "to_interest": ZERO,
+                    "to_principal": ZERO,
+                    "payment_id": item.id,
+                    "created_at": utcnow(),
+                }
+            )
         sequence += 1
-        credited += split.to_interest + split.to_principal
+        credited += split.applied  # fees included: no pyramiding (module docstring)
         rows.append(
             {
                 "payment_id": item.id,
@@ -489,6 +545,9 @@ def replay(
         )
     if rows:
         db.session.execute(insert(PaymentAllocation), rows)
+    if adjustments:
+        db.session.execute(insert(Adjustment), adjustments)
+    _audit_adjustments(loan, withdrawn, adjustments, actor=actor)
 
     totals = db.session.execute(
         select(
@@ -503,11 +562,19 @@ def replay(
         .join(Payment, Payment.id == PaymentAllocation.payment_id)
         .where(PaymentAllocation.loan_id == loan.id)
     ).one()
-    paid_off_on = db.session.scalar(
-        select(func.min(PaymentAllocation.received_on)).where(
-            PaymentAllocation.loan_id == loan.id, PaymentAllocation.principal_after == 0
-        )
-    )
+    paid_off_dates = [
+        db.session.scalar(
+            select(func.min(PaymentAllocation.received_on)).where(
+                PaymentAllocation.loan_id == loan.id, PaymentAllocation.principal_after == 0
+            )
+        ),
+        db.session.scalar(
+            select(func.min(Adjustment.effective_on)).where(
+                Adjustment.loan_id == loan.id, Adjustment.kind == "write_off"
+            )
+        ),
+    ]
+    paid_off_on = min((d for d in paid_off_dates if d is not None), default=None)
     row.principal_balance = state.principal_balance
     row.accrued_interest = state.accrued_interest
     row.interest_as_of = state.as_of
@@ -520,6 +587,85 @@ def replay(
     _move_status(loan, row, actor=actor, today=today)
     refresh_delinquency(loan, row, since, policy=policy, today=today, schedule=schedule)
     return ReplayOutcome(replayed=len(payments), fees_assessed=fees)
+
+
+def _adjustment_key(entry: dict[str, Any]) -> tuple[Any, ...]:
+    return (
+        entry["kind"],
+        entry["effective_on"],
+        money(Decimal(str(entry["amount"]))),
+        entry["payment_id"],
+    )
+
+
+def _withdraw_adjustments(loan_id: int, sequence: int, from_day: dt.date) -> list[dict[str, Any]]:
+    """Delete the closing adjustments a replay from ``from_day`` (after allocation ``sequence``)
+    re-derives, returning them so the replay can audit what changed: write-offs dated from that
+    day on, refunds due on the payments whose allocations are re-derived."""
+    replayed = select(PaymentAllocation.payment_id).where(
+        PaymentAllocation.loan_id == loan_id, PaymentAllocation.sequence > sequence
+    )
+    condition = (Adjustment.loan_id == loan_id) & (
+        ((Adjustment.kind == "write_off") & (Adjustment.effective_on >= from_day))
+        | ((Adjustment.kind == "refund_due") & Adjustment.payment_id.in_(replayed))
+    )
+    old = [
+        {
+            "kind": a.kind,
+            "effective_on": a.effective_on,
+            "amount": a.amount,
+            "payment_id": a.payment_id,
+            "to_fees": a.to_fees,
+            "to_interest": a.to_interest,
+            "to_principal": a.to_principal,
+        }
+        for a in db.session.scalars(select(Adjustment).where(condition))
+    ]
+    if old:
+        db.session.execute(delete(Adjustment).where(condition))
+    return old
+
+
+def _audit_adjustments(
+    loan: Loan, withdrawn: list[dict[str, Any]], derived: list[dict[str, Any]], *, actor: Any
+) -> None:
+    """One audit event per closing adjustment that a replay created or took back (one re-derived
+    unchanged is not news)."""
+    before = {_adjustment_key(a): a for a in withdrawn}
+    after = {_adjustment_key(a): a for a in derived}
+    for key, entry in after.items():
+        if key in before:
+            continue
+        action = "loan.small_balance_written_off" if entry["kind"] == "write_off" else "loan.refund_due"
+        record(
+            action,
+            "loan",
+            loan.id,
+            actor=actor,
+            details={
+                "effective_on": entry["effective_on"],
+                "amount": entry["amount"],
+                "to_fees": entry["to_fees"],
+                "to_interest": entry["to_interest"],
+                "to_principal": entry["to_principal"],
+                "payment_id": entry["payment_id"],
+            },
+        )
+    for key, entry in before.items():
+        if key not in after:
+            record(
+                "loan.adjustment_withdrawn",
+                "loan",
+                loan.id,
+                actor=actor,
+                details={
+                    "kind": entry["kind"],
+                    "effective_on": entry["effective_on"],
+                    "amount": entry["amount"],
+                    "payment_id": entry["payment_id"],
+                    "reason": "the payments it followed from changed",
+                },
+            )
 
 
 def _move_status(loan: Loan, row: LoanServicing, *, actor: Any, today: dt.date) -> None:
@@ -604,6 +750,7 @@ def _reverse_release(loan: Loan, actor_id: int, today: dt.date) -> int | None:
         transaction_id=release_id,
         effective_date=today,
         reason=f"Loan {loan.id} owes again: its payoff was reversed",
+        follows_loan=True,  # the loan's own change: its payoff payment was reversed
     )
     return reversal.id
 
@@ -758,20 +905,25 @@ def charge_off(loan_id: int, data: ChargeOffInput, *, actor: Any) -> ChargeOff:
                 ]
             }
         )
+    costs = (
+        [reserve.CostItem(reserve.CostKind.OTHER, data.allowed_costs, "collection costs at charge-off")]
+        if data.allowed_costs > 0
+        else []
+    )
     try:
         claim = reserve_actions.file_claim(
             actor,
             f"charge-off-loan-{loan.id}",
             loan.id,
-            today,
-            balance,
-            data.allowed_costs,
+            costs,
             data.collateral_proceeds,
             today,
             data.memo or f"Loan {loan.id} charged off at {position.standing.days_past_due} days past due",
+            charge_off=reserve.ChargeOffRecord(loan.id, today, balance),
         )
     except reserve.ReserveError as exc:
-        raise InvalidInput({"_schema": [str(exc)]}, str(exc)) from exc
+        field = exc.field if exc.field in ("allowed_costs", "collateral_proceeds") else "_schema"
+        raise InvalidInput({field: [str(exc)]}, str(exc)) from exc
     entry = ChargeOff(
         loan_id=loan.id,
         charged_off_on=today,
@@ -899,3 +1051,91 @@ def accrued_on(row: LoanServicing, annual_rate: Decimal, on: dt.date) -> LoanSta
         annual_rate=annual_rate,
     )
     return accrue(state, max(on, state.as_of))
+
+
+def record_payments(
+    loan_id: int, items: Sequence[tuple[PaymentInput, str]], *, actor: Any, source: str
+) -> list[PaymentResult]:
+    """Record several payments of one loan together and re-derive it once (a core-system file's
+    rows for a loan, the demo's history): each checked and keyed exactly as :func:`record_payment`
+    does, the whole set refused when one is bad, then one replay from the earliest received date.
+
+    The stored state is the same as after recording them one by one (the replay rule: the state is
+    that of date-order arrival); the audit trail gets one ``payment.recorded`` per payment.
+    """
+    policy = current_policy()
+    today = business_date()
+    loan = _locked_loan(loan_id)
+    if loan.status != LoanStatus.ACTIVE:
+        raise LoanClosed(loan.status)
+    results: list[PaymentResult | None] = []
+    fresh: list[tuple[int, PaymentInput, dict[str, str], str, str]] = []
+    known = {
+        payment.idempotency_key: payment
+        for payment in db.session.scalars(
+            select(Payment).where(Payment.idempotency_key.in_([key for _data, key in items]))
+        )
+    }
+    for index, (data, key) in enumerate(items):
+        content = {
+            "loan_id": loan_id,
+            "amount": str(data.amount),
+            "received_on": str(data.received_on),
+            "method": data.method,
+            "reference": (data.reference or "").strip(),
+        }
+        content_hash = _hash(content)
+        existing = known.get(key)
+        if existing is not None:
+            if existing.request_hash != content_hash:
+                raise IdempotencyConflict(key.split(":", 1)[-1])
+            results.append(PaymentResult(existing, created=False))
+            continue
+        check_payment(loan, data, policy, today)
+        results.append(None)
+        fresh.append((index, data, content, key, content_hash))
+    if not fresh:
+        return [r for r in results if r is not None]
+    payments = [
+        Payment(
+            loan_id=loan.id,
+            kind="payment",
+            amount=data.amount,
+            received_on=data.received_on,
+            method=data.method,
+            reference=content["reference"],
+            source=source,
+            idempotency_key=key,
+            request_hash=content_hash,
+            posted_on=today,
+            recorded_by=getattr(actor, "id", None),
+            recorded_at=utcnow(),
+        )
+        for _index, data, content, key, content_hash in fresh
+    ]
+    db.session.add_all(payments)
+    db.session.flush()
+    ids = [payment.id for payment in payments]  # read now: the replay expires every loaded object
+    outcome = replay(
+        loan, min(entry[1].received_on for entry in fresh), actor=actor, policy=policy, today=today
+    )
+    for (index, data, content, *_keys), payment, payment_id in zip(fresh, payments, ids, strict=True):
+        record(
+            "payment.recorded",
+            "loan_payment",
+            payment_id,
+            actor=actor,
+            details={
+                "loan_id": loan.id,
+                "amount": data.amount,
+                "received_on": data.received_on,
+                "method": data.method,
+                "reference": content["reference"],
+                "source": source,
+                "backdated": outcome.replayed > len(fresh),
+                "payments_reallocated": outcome.replayed,
+                "recorded_together": len(fresh),
+            },
+        )
+        results[index] = PaymentResult(payment, created=True)
+    return [r for r in results if r is not None]

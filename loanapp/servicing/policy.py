@@ -1,5 +1,5 @@
 """The servicing policy the program runs under, from configuration (``DELINQUENCY_*``, ``CHARGE_OFF_DAYS``,
-``LATE_FEE_*``, ``PAYMENT_*``)."""
+``LATE_FEE_*``, ``PAYMENT_*``, ``MATURITY_RESIDUAL_TOLERANCE``)."""
 
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ class ServicingPolicy:
     late_fee_grace_days: int
     max_future_days: int
     payoff_quote_days: int
+    residual_tolerance: Decimal = D("5.00")
 
     @property
     def current(self) -> str:
@@ -44,6 +45,7 @@ def servicing_policy(config: Mapping[str, Any]) -> ServicingPolicy:
         late_fee_grace_days=int(config["LATE_FEE_GRACE_DAYS"]),
         max_future_days=int(config["PAYMENT_MAX_FUTURE_DAYS"]),
         payoff_quote_days=int(config["PAYOFF_QUOTE_MAX_DAYS"]),
+        residual_tolerance=D(str(config.get("MATURITY_RESIDUAL_TOLERANCE", "5.00"))),
     )
 
 

@@ -89,7 +89,7 @@ def _aged(as_of: dt.date) -> Positions | None:
     ids, days, credited, balance, employer, program = bulk.fetch_columns(
         session,
         "SELECT CAST(l.id AS BIGINT), CAST(s.days_past_due AS BIGINT), "
-        "CAST(ROUND((s.total_to_interest + s.total_to_principal) * 100) AS BIGINT), "
+        "CAST(ROUND((s.total_to_fees + s.total_to_interest + s.total_to_principal) * 100) AS BIGINT), "
         "CAST(ROUND(s.principal_balance * 100) AS BIGINT), "
         + _COLUMNS
         + f"JOIN loan_servicing s ON s.loan_id = l.id WHERE l.status = 'active' AND l.contract_date <= {day} "

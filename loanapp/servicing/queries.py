@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import or_, select
 
@@ -100,6 +100,8 @@ class Position:
         """What brings a late loan current (the payoff, past maturity), plus any fees due."""
         if self.standing.days_past_due == 0:
             return ZERO
+        if self.standing.next_due_date is None:
+            return self.payoff  # past maturity: the billed final installment is the payoff, to date
         amount = self.standing.past_due_amount or self.payoff
         return min(amount + self.fees_due, self.payoff)
 
@@ -140,9 +142,13 @@ def loan_position(
         standing = delinquency.Standing(0, ZERO, None, None)
         bucket = delinquency.PAID_OFF
     else:
+        billed = billed_schedule(loan, state, schedule, money(credited))
         standing = delinquency.standing(
-            as_of, schedule, money(credited), tolerance=policy.tolerance, balance=state.principal_balance
+            as_of, billed, money(credited), tolerance=policy.tolerance, balance=state.principal_balance
         )
+        if standing.next_due_date is not None and standing.next_due_date == loan.maturity_date:
+            # The final installment is billed as the payoff: fees due are part of it.
+            standing = replace(standing, next_amount=(standing.next_amount or ZERO) + state.fees_due)
         bucket = (
             delinquency.CHARGED_OFF
             if loan.status == LoanStatus.CHARGED_OFF
@@ -164,9 +170,21 @@ def loan_position(
     )
 
 
-def payoff_quote(loan: Loan, on: dt.date) -> Decimal:
+def billed_schedule(
+    loan: Loan, state: LoanState, schedule: Sequence[delinquency.Installment], credited: Decimal
+) -> list[delinquency.Installment]:
+    """The schedule as billed: the final installment is the payoff on the maturity date (interest
+    and principal; ``risk.delinquency.bill_final``), from the stored state with nothing more paid."""
+    if not schedule or state.principal_balance <= 0:
+        return list(schedule)
+    at_maturity = accrue(state, max(loan.maturity_date, state.as_of))
+    payoff = at_maturity.principal_balance + money(at_maturity.accrued_interest)
+    return delinquency.bill_final(schedule, credited, payoff)
+
+
+def payoff_quote(loan: Loan, on: dt.date, row: LoanServicing | None = None) -> Decimal:
     """What pays the loan off on ``on``: principal, interest accrued to that day, fees."""
-    return payoff_amount(state_of(loan, servicing_row(loan)), on)
+    return payoff_amount(state_of(loan, row if row is not None else servicing_row(loan)), on)
 
 
 @dataclass(frozen=True)
@@ -275,6 +293,50 @@ def payment_history(loan: Loan) -> list[HistoryLine]:
     ).all()
     reversals = {p.reverses_id: p for p, _a in rows if p.kind == "reversal"}
     return [HistoryLine(p, a, reversals.get(p.id)) for p, a in rows if p.kind == "payment"]
+
+
+class PaymentLine(NamedTuple):
+    """A payment as the worker's page lists it (plain values: read on every visit, no ORM objects)."""
+
+    received_on: dt.date
+    amount: Decimal
+    returned: bool
+    to_interest: Decimal | None  # None: no allocation (it came back)
+    to_principal: Decimal | None
+
+
+def payment_lines(loan_id: int) -> list[PaymentLine]:
+    """Every payment of the loan, newest first, with its split and whether it came back (one query)."""
+    rows = db.session.execute(
+        select(
+            Payment.id,
+            Payment.kind,
+            Payment.reverses_id,
+            Payment.received_on,
+            Payment.amount,
+            PaymentAllocation.to_interest,
+            PaymentAllocation.to_principal,
+        )
+        .outerjoin(PaymentAllocation, PaymentAllocation.payment_id == Payment.id)
+        .where(Payment.loan_id == loan_id)
+        .order_by(Payment.received_on.desc(), Payment.id.desc())
+    ).all()
+    returned = {row.reverses_id for row in rows if row.kind == "reversal"}
+    return [
+        PaymentLine(row.received_on, row.amount, row.id in returned, row.to_interest, row.to_principal)
+        for row in rows
+        if row.kind == "payment"
+    ]
+
+
+def borrower_loan(loan_id: int, borrower_id: int) -> tuple[Loan, LoanServicing | None] | None:
+    """The borrower's loan and its servicing row in one query; None when it is not theirs."""
+    found = db.session.execute(
+        select(Loan, LoanServicing)
+        .outerjoin(LoanServicing, LoanServicing.loan_id == Loan.id)
+        .where(Loan.id == loan_id, Loan.borrower_id == borrower_id)
+    ).one_or_none()
+    return None if found is None else (found[0], found[1])
 
 
 def bucket_history(loan: Loan) -> list[BucketHistory]:

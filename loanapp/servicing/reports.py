@@ -12,7 +12,6 @@ credits received by that date.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import io
 from collections.abc import Callable
@@ -24,6 +23,7 @@ import numpy as np
 import numpy.typing as npt
 from sqlalchemy import delete, insert, select
 
+from loanapp.exports import SafeWriter
 from loanapp.extensions import db
 from loanapp.programs.models import Employer, TrainingProgram
 from loanapp.servicing import positions
@@ -160,7 +160,7 @@ def _report(found: positions.Positions, policy: ServicingPolicy) -> DelinquencyR
 
 def report_csv(report: DelinquencyReport) -> str:
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = SafeWriter(out)
     writer.writerow(
         ["as_of", "section", "group", "loans", "principal_balance", "percent_of_loans", "percent_of_balance"]
     )

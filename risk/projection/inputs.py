@@ -247,6 +247,11 @@ class Assumptions:
     max_work
         Largest ``paths x loan groups x months`` accepted (default 5e9), so an absurd request is
         refused at once instead of running for hours.
+    max_bytes
+        Largest estimated peak memory of one run (default 1.5 GiB; see
+        ``risk.projection.model.estimate_cost``): the parameter draws, not the paths, drive it.
+    max_seconds
+        Largest estimated running time of one run (default 15 minutes).
     """
 
     horizon_months: int = 36
@@ -269,10 +274,14 @@ class Assumptions:
     draw_payoffs_up_to: int = 5_000
     max_paths: int = 100_000
     max_work: int = 5_000_000_000
+    max_bytes: int = 1536 * 2**20
+    max_seconds: int = 15 * 60
 
     def __post_init__(self) -> None:
         _whole("max_paths", self.max_paths, 1)
         _whole("max_work", self.max_work, 1)
+        _whole("max_bytes", self.max_bytes, 1)
+        _whole("max_seconds", self.max_seconds, 1)
         _whole("horizon_months", self.horizon_months, 1, MAX_HORIZON_MONTHS)
         _whole("paths", self.paths, 1)
         if self.paths > self.max_paths:

@@ -422,7 +422,57 @@ def outcome_probabilities(
     return charged_off, paid_off
 
 
-def check_work(assumptions: Assumptions, n_groups: int) -> None:
+@dataclass(frozen=True)
+class Cost:
+    """What one Monte Carlo run is estimated to take: peak memory above the process's own, and time."""
+
+    bytes: int
+    seconds: float
+
+
+#: Coefficients of :func:`estimate_cost`, fitted on ``bench/projection_memory.py`` runs (300 and 3,000
+#: loans; 0-200 draws; 36 and 120 months; 10,000-100,000 paths) and rounded up by about a fifth, so
+#: the estimate lies above every measured peak. Re-fit them there when the model's arrays change.
+BYTES_BASE = 64 * 2**20
+BYTES_PER_DRAW_CLASS_MONTH2 = 96  # the per-draw outcome tables: draws x loan classes x months^2
+BYTES_PER_PATH_MONTH = 40  # the path records (available, committed, claims...)
+SECONDS_PER_PATH_GROUP_MONTH = 2.0e-7
+SECONDS_PER_DRAW_CLASS_MONTH2 = 2.5e-6
+
+
+def estimate_cost(assumptions: Assumptions, n_groups: int, n_classes: int, scenarios: int = 1) -> Cost:
+    """Peak memory and time of a run from every input that scales them.
+
+    Memory is dominated by the outcome tables built for each posterior draw of the transition
+    matrix (``parameter_draws``; up to 200): ``draws x classes x months^2``. The pipeline's
+    originations are one class of their own (their number per month was measured to change
+    neither memory nor time: they are counts, not rows). The paths' records grow with
+    ``paths x months``. Scenarios run one after the other (the peak is one run's; each adds its
+    result). Time grows with ``paths x groups x months`` plus the tables.
+
+    >>> small = estimate_cost(Assumptions(paths=1_000, parameter_draws=0), n_groups=100, n_classes=50)
+    >>> big = estimate_cost(Assumptions(paths=1_000, parameter_draws=200), n_groups=100, n_classes=50)
+    >>> big.bytes > 10 * small.bytes // 2
+    True
+    """
+    h = assumptions.horizon_months
+    draws = max(assumptions.parameter_draws, 1)
+    classes = max(n_classes, 1) + 1  # the pipeline's class
+    tables = draws * classes * h * h
+    paths = assumptions.paths * h
+    memory = BYTES_BASE + BYTES_PER_DRAW_CLASS_MONTH2 * tables + BYTES_PER_PATH_MONTH * paths
+    memory = int(memory * (1 + 0.1 * max(scenarios - 1, 0)))
+    seconds = scenarios * (
+        SECONDS_PER_PATH_GROUP_MONTH * assumptions.paths * max(n_groups, 1) * h
+        + SECONDS_PER_DRAW_CLASS_MONTH2 * tables
+    )
+    return Cost(memory, seconds)
+
+
+def check_work(
+    assumptions: Assumptions, n_groups: int, n_classes: int | None = None, scenarios: int = 1
+) -> Cost:
+    """Refuse, before any work, a run beyond the limits of work, memory or time; returns its cost."""
     work = assumptions.paths * max(n_groups, 1) * assumptions.horizon_months
     if work > assumptions.max_work:
         raise ProjectionError(
@@ -430,6 +480,20 @@ def check_work(assumptions: Assumptions, n_groups: int) -> None:
             f"{assumptions.paths:,} paths x {n_groups:,} loan groups x {assumptions.horizon_months} months "
             f"is {work:,}, more than the limit of {assumptions.max_work:,}; ask for fewer paths or months",
         )
+    cost = estimate_cost(assumptions, n_groups, n_groups if n_classes is None else n_classes, scenarios)
+    if cost.bytes > assumptions.max_bytes:
+        raise ProjectionError(
+            "parameter_draws",
+            f"this run would need about {cost.bytes / 2**20:,.0f} MB, more than the limit of "
+            f"{assumptions.max_bytes / 2**20:,.0f} MB; ask for fewer roll-rate draws or a shorter horizon",
+        )
+    if cost.seconds > assumptions.max_seconds:
+        raise ProjectionError(
+            "paths",
+            f"this run would take about {cost.seconds / 60:,.0f} minutes, more than the limit of "
+            f"{assumptions.max_seconds / 60:,.0f}; ask for fewer paths, draws or months",
+        )
+    return cost
 
 
 def settle_month(

@@ -114,6 +114,8 @@ _GUIDE = 32
 _CHUNK_CELLS = 4_000_000
 #: Number of flows carried per charge-off: loss, from commitment, from available, release.
 _FLOWS = 4
+#: Loans whose charge-off flows are computed at once (bounds the memory of that step).
+_CHUNK_LOANS = 65_536
 
 
 def _flow_stack(flows: ClaimFlows) -> FloatArray:
@@ -312,17 +314,9 @@ def _context(
     class_size = np.bincount(loan_class, minlength=qb).astype(np.int64)
     commit_eq = np.zeros((e_count, qb))
     commit_eq[book.group_employer, group_q] = book.group_commitment
-    months = np.arange(1, h + 1)
-    state = book.class_state[book.group_class[book.loan_group]]
-    position = np.maximum(months[None, :] + state[:, None] - CHARGE_OFF_LAG, 0)
-    balance = np.take_along_axis(book.balances, position, axis=1)
-    flows = _flow_stack(
-        claim_flows(balance, book.commitment[:, None], reserve.policy, assumptions.recovery_rate)
-    )  # (4, n, H)
     flow_eq = np.zeros((_FLOWS, e_count, qb, h))
     if book.n_groups:
-        sorted_flows = flows[:, book.order, :]
-        flow_eq[:, book.group_employer, group_q, :] = np.add.reduceat(sorted_flows, book.group_start, axis=1)
+        flow_eq[:, book.group_employer, group_q, :] = _group_flows(book, reserve, assumptions)
     new = pipeline(assumptions, reserve.policy)
     context = _Context(
         book=book,
@@ -358,6 +352,30 @@ def _context(
         assumptions=assumptions,
     )
     return context, n_draws
+
+
+def _group_flows(book: Book, reserve: Reserve, assumptions: Assumptions) -> FloatArray:
+    """Charge-off flows (4, G, H) summed over each group's loans, for a charge-off in each month.
+
+    Per loan (the claim rules are not linear in the balance), a slice of :data:`_CHUNK_LOANS` loans
+    at a time in group order, so the memory stays bounded whatever the size of the book.
+    """
+    h = book.horizon
+    months = np.arange(1, h + 1)
+    out = np.zeros((_FLOWS, book.n_groups, h))
+    group_of = np.repeat(np.arange(book.n_groups), book.group_size)  # of each loan, in group order
+    for lo in range(0, book.order.shape[0], _CHUNK_LOANS):
+        loans = book.order[lo : lo + _CHUNK_LOANS]
+        groups = group_of[lo : lo + _CHUNK_LOANS]
+        state = book.class_state.take(book.group_class.take(groups))
+        position = np.maximum(months[None, :] + state[:, None] - CHARGE_OFF_LAG, 0)
+        balance = np.take_along_axis(book.balances[loans], position, axis=1)
+        flows = _flow_stack(
+            claim_flows(balance, book.commitment[loans][:, None], reserve.policy, assumptions.recovery_rate)
+        )  # (4, chunk, H)
+        starts = np.flatnonzero(np.r_[True, groups[1:] != groups[:-1]])
+        out[:, groups[starts], :] += np.add.reduceat(flows, starts, axis=1)
+    return out
 
 
 @dataclass
@@ -573,6 +591,19 @@ def _unit_sums(ctx: _Context, units: _Units, big: IntArray) -> tuple[FloatArray,
     return sums, commit
 
 
+def _count_at_most(rows: FloatArray, row: IntArray, u: FloatArray) -> IntArray:
+    """For each ``u``: how many entries of ``rows[row]`` (each row nondecreasing, within [0, 2)) are
+    at most it. One binary search over all rows laid end to end, each lifted by 4 x its index so the
+    whole is nondecreasing: O(log) per draw instead of a pass over the row."""
+    n_rows, width = rows.shape
+    if row.shape[0] * 8 < n_rows:  # a few draws: comparing their rows is cheaper than laying out all
+        return np.asarray(np.count_nonzero(rows[row] <= u[:, None], axis=1), dtype=np.int64)
+    lift = 4.0 * np.arange(n_rows, dtype=np.float64)
+    flat = (rows + lift[:, None]).ravel()
+    found = np.searchsorted(flat, u + lift.take(row), side="right") - row * width
+    return np.asarray(found, dtype=np.int64)
+
+
 def _book_pipeline(
     ctx: _Context,
     rng: np.random.Generator,
@@ -594,7 +625,7 @@ def _book_pipeline(
     path = np.repeat(np.arange(b), count)
     if path.size:
         u = rng.random(path.shape[0]) * within.take(path)
-        age = np.minimum(np.count_nonzero(cdf[path] <= u[:, None], axis=1), window - 1)
+        age = np.minimum(_count_at_most(cdf, path, u), window - 1)
         out.add(path, j + 1 + age, None, ctx.new_flows[:, age])
     # Payoff probability given no charge-off (``where`` rather than errstate: this runs every month).
     rest = 1 - within
@@ -609,18 +640,45 @@ def _book_pipeline(
     path = np.repeat(np.arange(b), paying)
     if path.size:
         u = rng.random(path.shape[0]) * running[:, -1].take(path)
-        age = np.minimum(np.count_nonzero(running[path] <= u[:, None], axis=1), window - 1)
+        age = np.minimum(_count_at_most(running, path, u), window - 1)
         flat = path * h + j + 1 + age
         out.payoff_releases += (np.bincount(flat, minlength=b * h) * ctx.new.commitment).reshape(b, h)
 
 
-def _simulate_block(ctx: _Context, rng: np.random.Generator, paths: IntArray, record: PathRecord) -> None:
+def _book_phase(ctx: _Context, rng: np.random.Generator, paths: IntArray) -> _BlockFlows:
+    """The book's charge-offs and payoffs for a block: they do not depend on the reserve's state."""
     h = ctx.horizon
     b = paths.shape[0]
     out = _BlockFlows(np.zeros((b, h)), np.zeros((_FLOWS, b, h)), np.zeros((b, h)))
     _book_charge_offs(ctx, rng, paths, out)
-    loss, from_commitment, pool_demand, claim_release = out.flows
+    return out
 
+
+@dataclass
+class _ReserveRun:
+    """The reserve month by month over a block of paths (``_reserve_phase``)."""
+
+    available: FloatArray  # (B, H)
+    committed: FloatArray
+    cumulative: FloatArray
+    exhausted: BoolArray  # (B, H), the month it was short (not cumulative)
+    new_loans: FloatArray  # (H,) summed over the block's paths
+    missing: FloatArray  # (B, H) float cents short: claims unpaid plus commitments of loans not booked
+
+
+def _reserve_phase(
+    ctx: _Context,
+    rng: np.random.Generator,
+    paths: IntArray,
+    out: _BlockFlows,
+    extra_deposits: FloatArray | None = None,
+) -> _ReserveRun:
+    """Settle the reserve month by month, booking the pipeline as far as available allows; the
+    pipeline's own charge-offs and payoffs are drawn into ``out`` as its loans are booked.
+    ``extra_deposits`` (H,) are one-off grants (float cents) on top of the monthly deposit."""
+    h = ctx.horizon
+    b = paths.shape[0]
+    _loss, from_commitment, pool_demand, claim_release = out.flows
     new = ctx.new
     available = np.full(b, float(ctx.reserve.available_cents))
     committed = np.full(b, float(ctx.book.commitment.sum()))
@@ -629,19 +687,26 @@ def _simulate_block(ctx: _Context, rng: np.random.Generator, paths: IntArray, re
     running_co = np.cumsum(ctx.pipeline_co, axis=1)[draws]  # (B, H)
     payoff = ctx.pipeline_po[draws]
     deposit = float(ctx.assumptions.grant_deposits_cents)
-    kept = {name: np.empty((b, h)) for name in ("available", "committed", "cumulative")}
-    exhausted = np.zeros((b, h), dtype=bool)
+    run = _ReserveRun(
+        np.empty((b, h)),
+        np.empty((b, h)),
+        np.empty((b, h)),
+        np.zeros((b, h), dtype=bool),
+        np.zeros(h),
+        np.zeros((b, h)),
+    )
     for j in range(h):
         available, committed, paid, short = settle_month(
             available,
             committed,
-            deposit=deposit,
+            deposit=deposit + (0.0 if extra_deposits is None else float(extra_deposits[j])),
             releases=claim_release[:, j] + out.payoff_releases[:, j],
             from_commitment=from_commitment[:, j],
             pool_demand=pool_demand[:, j],
         )
         cumulative = cumulative + from_commitment[:, j] + paid
-        exhausted[:, j] = short > 0.5
+        run.exhausted[:, j] = short > 0.5
+        run.missing[:, j] = short
         if new.per_month:
             wanted = float(new.per_month)
             if new.commitment > 0:
@@ -650,20 +715,28 @@ def _simulate_block(ctx: _Context, rng: np.random.Generator, paths: IntArray, re
                 booked = np.full(b, wanted)
             available = available - booked * new.commitment
             committed = committed + booked * new.commitment
-            exhausted[:, j] |= booked < wanted
-            record.new_loans[j] += booked.sum()
+            run.exhausted[:, j] |= booked < wanted
+            run.missing[:, j] += (wanted - booked) * new.commitment
+            run.new_loans[j] += booked.sum()
             if j < h - 1:
                 _book_pipeline(ctx, rng, booked.astype(np.int64), running_co, payoff, j, out)
-        kept["available"][:, j] = available
-        kept["committed"][:, j] = committed
-        kept["cumulative"][:, j] = cumulative
+        run.available[:, j] = available
+        run.committed[:, j] = committed
+        run.cumulative[:, j] = cumulative
+    return run
+
+
+def _simulate_block(ctx: _Context, rng: np.random.Generator, paths: IntArray, record: PathRecord) -> None:
+    out = _book_phase(ctx, rng, paths)
+    run = _reserve_phase(ctx, rng, paths, out)
     rows = slice(int(paths[0]), int(paths[-1]) + 1)
-    record.available[rows] = kept["available"]
-    record.committed[rows] = kept["committed"]
-    record.cumulative_claims[rows] = kept["cumulative"]
-    record.exhausted[rows] = exhausted
+    record.available[rows] = run.available
+    record.committed[rows] = run.committed
+    record.cumulative_claims[rows] = run.cumulative
+    record.exhausted[rows] = run.exhausted
+    record.new_loans += run.new_loans
     record.charge_offs += out.charge_offs.sum(axis=0)
-    record.loss += loss.sum(axis=0)
+    record.loss += out.flows[0].sum(axis=0)
 
 
 def simulate(
@@ -699,7 +772,7 @@ def simulate(
         raise ProjectionError("progress", "must be a function of the fraction done, or None")
     assumptions.check_against(portfolio)
     book = group_loans(portfolio, assumptions)
-    check_work(assumptions, book.n_groups)
+    check_work(assumptions, book.n_groups, book.class_state.shape[0])
     reg = regimes(portfolio, assumptions)
     seed = _seed(assumptions)
     ctx, n_draws = _context(portfolio, reserve, transitions, assumptions, book, reg, seed)

@@ -18,7 +18,7 @@ def test_production_with_a_real_key_sets_secure_cookies(tmp_path) -> None:  # ty
     app = create_app(
         {
             "ENV": "production",
-            "SECRET_KEY": "s3cret-from-vault",
+            "SECRET_KEY": "s3cret-from-vault-" + "x" * 32,
             "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/x.sqlite",
         }
     )

@@ -48,11 +48,9 @@ def file(
         session,
         key=key,
         actor_id=OFFICER,
-        loan_id=loan_id,
-        charged_off_on=date(2016, 6, 1),
+        charge_off=r.ChargeOffRecord(loan_id, date(2016, 6, 1), balance),
         filed_on=date(2016, 6, 1),
-        balance_at_charge_off=balance,
-        allowed_costs=costs,
+        allowed_costs=[r.CostItem(r.CostKind.OTHER, Decimal(costs))] if Decimal(costs) else [],
         collateral_proceeds=proceeds,
         memo="charged off at 120 days",
     )
@@ -148,11 +146,73 @@ def test_claim_is_paid_only_as_far_as_the_reserve_goes_and_never_below_zero(sess
     assert r.reserve_position(session, date(2016, 6, 30)).available == 0
 
 
-def test_approval_with_nothing_to_pay_from_is_refused_and_the_claim_stays_pending(session: Session) -> None:
-    claim = file(session)  # no deposit, no commitment
-    with pytest.raises(r.InsufficientReserve, match="cannot be paid"):
-        approve(session, claim)
-    assert r.get_claim(session, claim.id).status is r.ClaimStatus.PENDING
+def test_a_claim_on_a_loan_the_reserve_does_not_back_is_refused(session: Session) -> None:
+    with pytest.raises(r.NotChargedOff, match="no reserve commitment"):
+        file(session)  # no deposit, no commitment: the reserve never backed loan 7
+    assert r.list_claims(session) == []
+
+
+def test_a_claim_on_a_paid_off_loan_is_refused(session: Session) -> None:
+    setup_loan(session)
+    r.release_commitment(session, key="rel", actor_id=OFFICER, loan_id=7, effective_date=date(2016, 5, 1))
+    with pytest.raises(r.NotChargedOff, match="paid off"):
+        file(session)
+
+
+def test_claim_costs_are_itemised_and_bounded(session: Session) -> None:
+    setup_loan(session)
+    limits = r.PostingLimits(max_allowed_costs=Decimal("1000.00"), max_claim=Decimal("20000.00"))
+    record = r.ChargeOffRecord(7, date(2016, 6, 1), Decimal("6000.00"))
+
+    def claim(costs: list[r.CostItem], proceeds: str = "0", key: str = "k") -> r.Claim:
+        return r.file_claim(
+            session,
+            key=key,
+            actor_id=OFFICER,
+            charge_off=record,
+            allowed_costs=costs,
+            collateral_proceeds=proceeds,
+            filed_on=date(2016, 6, 1),
+            limits=limits,
+        )
+
+    with pytest.raises(r.InvalidClaim, match="limit") as too_much:
+        claim(
+            [
+                r.CostItem(r.CostKind.REPOSSESSION, Decimal("600")),
+                r.CostItem(r.CostKind.STORAGE, Decimal("401")),
+            ]
+        )
+    assert too_much.value.field == "allowed_costs"
+    with pytest.raises(r.InvalidClaim, match="no loss") as no_loss:
+        claim([], proceeds="6000.01")
+    assert no_loss.value.field == "collateral_proceeds"
+    with pytest.raises(r.InvalidAmount):
+        claim([r.CostItem(r.CostKind.AUCTION, Decimal("-5"))])
+    filed = claim(
+        [r.CostItem(r.CostKind.REPOSSESSION, Decimal("600")), r.CostItem(r.CostKind.STORAGE, Decimal("400"))],
+        proceeds="1500",
+    )
+    assert filed.balance_at_charge_off == Decimal("6000.00")
+    assert filed.allowed_costs == Decimal("1000.00") and filed.loss == Decimal("5500.00")
+    assert [(i.kind, i.amount) for i in filed.cost_items] == [
+        (r.CostKind.REPOSSESSION, Decimal("600.00")),
+        (r.CostKind.STORAGE, Decimal("400.00")),
+    ]
+    with pytest.raises(r.ClaimExists):
+        claim([], key="again")
+
+
+def test_a_claim_above_the_limit_for_one_claim_is_refused(session: Session) -> None:
+    setup_loan(session)
+    with pytest.raises(r.InvalidClaim, match="limit for one claim"):
+        r.file_claim(
+            session,
+            key="big",
+            actor_id=OFFICER,
+            charge_off=r.ChargeOffRecord(7, date(2016, 6, 1), Decimal("250000.00")),
+            filed_on=date(2016, 6, 1),
+        )
 
 
 def test_a_decided_claim_cannot_be_decided_again(session: Session) -> None:

@@ -146,6 +146,18 @@ def test_the_same_deposit_sent_twenty_times_at_once_posts_once(postgres_database
 
 def test_the_same_claim_filed_twenty_times_at_once_is_one_claim(postgres_database: Database) -> None:
     with postgres_database(pool_size=25, max_overflow=0) as (engine, _):
+        committed(
+            engine,
+            lambda s: r.record_deposit(
+                s, key="dep", actor_id=1, funder="ESD", grant="G", amount="5000", received_on=date(2016, 1, 4)
+            ),
+        )
+        committed(  # the reserve backs loan 9: a claim is only for a loan it committed to
+            engine,
+            lambda s: r.commit_reserve(
+                s, key="c-9", actor_id=2, loan_id=9, principal="3000", effective_date=date(2016, 1, 10)
+            ),
+        )
 
         def send(i: int) -> r.Claim:
             return committed(
@@ -154,10 +166,8 @@ def test_the_same_claim_filed_twenty_times_at_once_is_one_claim(postgres_databas
                     s,
                     key="claim-9",
                     actor_id=5,
-                    loan_id=9,
-                    charged_off_on=date(2016, 5, 1),
+                    charge_off=r.ChargeOffRecord(9, date(2016, 5, 1), "800"),
                     filed_on=date(2016, 5, 1),
-                    balance_at_charge_off="800",
                 ),
             )
 
@@ -257,10 +267,8 @@ def test_mixed_writers_do_not_deadlock_and_keep_the_books_straight(postgres_data
                             s,
                             key=f"f-{n}",
                             actor_id=2,
-                            loan_id=n,
-                            charged_off_on=date(2016, 1, 20),
+                            charge_off=r.ChargeOffRecord(n, date(2016, 1, 20), "700"),
                             filed_on=date(2016, 1, 20),
-                            balance_at_charge_off="700",
                         ),
                     )
                     committed(

@@ -131,10 +131,8 @@ def test_postgres_refuses_rewriting_history_even_from_raw_sql(session: Session, 
         session,
         key="f",
         actor_id=2,
-        loan_id=5,
-        charged_off_on=date(2016, 3, 1),
+        charge_off=r.ChargeOffRecord(5, date(2016, 3, 1), "100"),
         filed_on=date(2016, 3, 1),
-        balance_at_charge_off="100",
     )
     assert claim.id
     r.close_month(session, 2016, 1, actor_id=9, today=date(2016, 2, 2))
@@ -164,10 +162,8 @@ def test_postgres_lets_a_claim_status_move_only_along_the_state_machine(session:
         session,
         key="f",
         actor_id=2,
-        loan_id=5,
-        charged_off_on=date(2016, 3, 1),
+        charge_off=r.ChargeOffRecord(5, date(2016, 3, 1), "100"),
         filed_on=date(2016, 3, 1),
-        balance_at_charge_off="100",
     )
     with pytest.raises(DBAPIError, match="illegal reserve claim move"), session.begin_nested():
         session.execute(text("UPDATE reserve_claim SET status = 'pending' WHERE id = :i"), {"i": claim.id})

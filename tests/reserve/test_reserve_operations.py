@@ -114,13 +114,23 @@ def test_a_loan_has_one_commitment_until_it_is_reversed(session: Session) -> Non
     first = commit(session, 7)
     with pytest.raises(r.CommitmentExists):
         commit(session, 7, key="again")
-    r.reverse(
+    with pytest.raises(r.ReversalNotAllowed, match="follows the loan"):
+        r.reverse(
+            session,
+            key="rv-by-hand",
+            actor_id=3,
+            transaction_id=first.id,
+            effective_date=date(2016, 1, 11),
+            reason="wrong loan",
+        )
+    r.reverse(  # the booking itself undone (the loan's own change)
         session,
         key="rv",
         actor_id=3,
         transaction_id=first.id,
         effective_date=date(2016, 1, 11),
         reason="wrong loan",
+        follows_loan=True,
     )
     commit(session, 7, key="third")
     assert r.commitment_balance(session, 7, date(2016, 1, 31)) == Decimal("1500.00")

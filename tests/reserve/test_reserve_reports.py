@@ -42,11 +42,9 @@ def history(session: Session) -> None:
         session,
         key="f2",
         actor_id=2,
-        loan_id=2,
-        charged_off_on=date(2016, 2, 10),
+        charge_off=r.ChargeOffRecord(2, date(2016, 2, 10), "3000"),
         filed_on=date(2016, 2, 10),
-        balance_at_charge_off="3000",
-        allowed_costs="100",
+        allowed_costs=[r.CostItem(r.CostKind.OTHER, Decimal("100"))],
     )
     r.approve_claim(session, key="a2", actor_id=3, claim_id=claim.id, effective_date=date(2016, 2, 12))
     r.record_interest(session, key="i2", actor_id=1, amount="20.50", earned_on=date(2016, 2, 29))

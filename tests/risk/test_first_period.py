@@ -259,8 +259,8 @@ def test_a_fee_free_odd_first_period_discloses_about_the_note_rate(
     0.086 at 12 months, 18%, Jan 1 to Mar 17; 0.192 at 3 months; at 9%, 0.026 at 12 months.
     Terms of 1 and 2 months are left out: Appendix J then takes the term itself or a weekly or
     semimonthly unit-period, not a month (the regular schedule is off there too, 1.5 points at 2
-    months). So is a regular period from Jan 29-31 to Feb 28 (schedule: one month; Appendix J: 28
-    days), whose APR stays above the note rate as before (0.19 point at 12 months, 18%).
+    months). (A regular period from Jan 29-31 to Feb 28 is a month to both since its later due
+    dates keep the contract's day: tests/risk/test_apr_ceiling.py.)
     """
     first = contract + dt.timedelta(days=days)
     assume(not is_regular(contract, first))

@@ -13,6 +13,7 @@ import pytest
 from flask import Flask
 
 import reserve
+from loanapp.collections.operations import ContactInput, log_contact
 from loanapp.extensions import db
 from loanapp.funder.packet import claim_packet
 from loanapp.funder.register import CSV_COLUMNS, enrolment_register
@@ -27,6 +28,9 @@ def program(loan: Any, people: dict[str, Any], on_date: Any) -> dict[str, Any]:
     """Loan A (booked 2026-01-05) pays once, then stops, is charged off on 2026-06-05 (car sold) and its
     claim is paid; loan B is booked 2026-06-10."""
     pay(loan, "205.52", dt.date(2026, 2, 5), people["officer"])
+    on_date(dt.date(2026, 4, 20))
+    contact = ContactInput("call", "outbound", "left_message", "Voicemail about the March payment")
+    log_contact(loan.id, contact, actor=people["officer"], key="contact-1")
     on_date(dt.date(2026, 7, 6))
     entry = operations.charge_off(
         loan.id,
@@ -103,7 +107,9 @@ def test_the_claim_packet_has_the_history_a_claim_needs(program: dict[str, Any])
         reserve.TransactionKind.COMMITMENT,
         reserve.TransactionKind.CLAIM_PAYMENT,
     }
-    assert packet.contacts is None
+    assert [(c.on, c.channel, c.outcome) for c in packet.contacts] == [
+        (dt.date(2026, 4, 20), "Phone call", "Left a message")
+    ]
 
 
 def test_claim_packet_page(program: dict[str, Any], client, auth) -> None:  # type: ignore[no-untyped-def]
@@ -114,6 +120,7 @@ def test_claim_packet_page(program: dict[str, Any], client, auth) -> None:  # ty
     assert page.status_code == 200
     assert "Days past due over time" in text and "Repossessed and sold" in text and "$250.00" in text
     assert "Payment history" in text and "$205.52" in text
+    assert "Contact history" in text and "Voicemail about the March payment" in text
     assert client.get("/reserve/claims/999999/packet").status_code == 404
 
 
@@ -147,3 +154,24 @@ def test_an_invalid_month_gives_a_clear_message(client, auth, on_date: Any, mont
     assert response.status_code == 400
     assert message in response.get_data(as_text=True)
     assert client.get(f"/reserve/statement.csv?month={month}").status_code == 400
+
+
+def test_the_funder_pack_puts_the_months_documents_together_and_adds_up(
+    program: dict[str, Any], client, auth
+) -> None:  # type: ignore[no-untyped-def]
+    from loanapp.funder.pack import funder_pack
+
+    pack = funder_pack(2026, 7)
+    assert pack.adds_up
+    assert [item.claim.id for item in pack.claims] == [program["claim"].id]  # filed and paid in July
+    assert pack.outcomes.loans_made == 2 and pack.outcomes.reserve_used == program["claim"].paid
+    assert pack.grant is None  # no projection run yet
+    assert funder_pack(2026, 6).claims == ()
+    db.session.commit()
+    auth.login("staff")
+    text = client.get("/reserve/pack?month=2026-07").get_data(as_text=True)
+    assert "Did the car get the worker to the job?" in text and "adds up" in text
+    assert f"Claim {program['claim'].id} packet" in text and "No projection has been run yet." in text
+    assert text.count('<span class="badge badge-ok">foots</span>') == 3
+    bad = client.get("/reserve/pack?month=2026-7")
+    assert bad.status_code == 400 and "is not a month" in bad.get_data(as_text=True)

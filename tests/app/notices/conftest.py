@@ -19,7 +19,7 @@ from urllib.parse import parse_qs
 import pytest
 from flask import Flask
 
-from tests.app.applications.conftest import _reference_lists, ctx, people  # noqa: F401  (fixtures)
+from tests.app.applications.conftest import _reference_lists, ctx, form_data, people  # noqa: F401  (fixtures)
 
 ACCOUNT = "AC0123456789abcdef0123456789abcdef"
 TOKEN = "test-auth-token"
@@ -72,6 +72,7 @@ class SmsProvider:
         self.received: list[dict[str, Any]] = []
         self.script: list[tuple[int, dict[str, Any]]] = []  # answers to give before succeeding
         self.invalid: set[str] = set()
+        self.fail_every = 0  # every n-th request answers 503 (the benchmark's flaky provider)
 
     def reset(self) -> None:
         self.received.clear()
@@ -106,6 +107,8 @@ def _handler(provider: SmsProvider) -> type[BaseHTTPRequestHandler]:
             if provider.script:
                 status, body = provider.script.pop(0)
                 return self._answer(status, body)
+            if provider.fail_every and len(provider.received) % provider.fail_every == 0:
+                return self._answer(503, {"code": 20503, "message": "Service unavailable", "status": 503})
             if form.get("To") in provider.invalid:
                 return self._answer(
                     400,

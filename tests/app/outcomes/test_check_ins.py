@@ -194,3 +194,22 @@ def test_the_database_refuses_to_change_an_answer(loan: Any, people: dict[str, A
     record(loan, people["worker"], answer())
     with pytest.raises(sa.exc.DBAPIError), db.session.begin_nested():
         db.session.execute(sa.text("UPDATE check_ins SET hourly_wage = 99"))
+
+
+def test_the_day_a_check_in_comes_due_the_worker_gets_a_message_with_its_link(
+    loan: Any, people: dict[str, Any], on_date: Any
+) -> None:
+    from loanapp.notices.models import Notice
+    from loanapp.outcomes.operations import queue_reminders
+
+    def notices() -> list[Notice]:
+        return list(db.session.scalars(select(Notice).where(Notice.event == "check_in_due")))
+
+    assert queue_reminders(dt.date(2026, 4, 10)) == 0  # the 3-month check-in came due on April 5
+    on_date(dt.date(2026, 7, 5))
+    refresh(dt.date(2026, 7, 5))
+    queued = queue_reminders(dt.date(2026, 7, 5))
+    sent = notices()
+    assert queued == len(sent) >= 1 and all(n.loan_id == loan.id for n in sent)
+    assert f"/my/loans/{loan.id}/check-in" in sent[0].body
+    assert queue_reminders(dt.date(2026, 7, 5)) == 0 and len(notices()) == len(sent)  # once per check-in

@@ -407,3 +407,42 @@ def test_the_conversion_refuses_what_is_not_whole_cents_and_never_overwrites_a_f
     with pytest.raises(ValueError, match="loss"):
         money_strings({"loss": 1, "loss_cents": 100})
     assert money_strings({"_cents": 5, "count": 2}) == {"_cents": 5, "count": 2}
+
+
+def test_the_run_document_answers_the_grant_needed_by_a_date(
+    book: dict[str, Any], client: Any, token_for: Any
+) -> None:
+    """A pipeline of two $12,000 loans a month outruns $5,225 available in month 2: the model finds the
+    grant that, arriving in month 1 (by 30 June), keeps the chance of running out at or under 5%."""
+    staff = token_for("staff")
+    body = {"seed": 7, "assumptions": {"originations_per_month": 2, "grant_by_months": 1}}
+    result = post(client, staff, body).get_json()["result"]
+    grant = result["grant_needed"]
+    assert grant["target_probability"] == Decimal("0.05") and grant["by_date"] == "2026-06-30"
+    assert MONEY.match(grant["amount"]) and Decimal(grant["amount"]) > 0
+    assert Decimal(grant["amount"]) % 100 == 0
+    assert grant["probability"] <= Decimal("0.05") < grant["probability_without"]
+    assert grant["probability_without"] == result["scenarios"][0]["exhaustion_probability"][-1]
+    enough = post(client, staff, {"seed": 7, "assumptions": {"grant_by_months": 1}}).get_json()["result"]
+    assert enough["grant_needed"]["amount"] == "0.00"  # no pipeline: the reserve lasts without one
+
+
+def test_a_grant_month_beyond_the_horizon_is_refused_naming_it(
+    book: dict[str, Any], client: Any, token_for: Any
+) -> None:
+    response = post(
+        client, token_for("staff"), {"horizon_months": 12, "assumptions": {"grant_by_months": 13}}
+    )
+    assert response.status_code == 422
+    assert "grant_by_months" in str(response.get_json()["errors"])
+
+
+def test_a_scenario_that_changes_nothing_says_so(book: dict[str, Any], client: Any, token_for: Any) -> None:
+    result = post(client, token_for("staff"), {"seed": 3, "scenario": "no_new_grant_money"}).get_json()[
+        "result"
+    ]
+    base, same = result["scenarios"]
+    assert same["same_as_base"] and "no new grant money" in same["same_as_base_reason"]
+    assert same["exhaustion_probability"] == base["exhaustion_probability"]
+    doubled = post(client, token_for("staff"), {"seed": 3, "scenario": "roll_rates_x2"}).get_json()["result"]
+    assert doubled["scenarios"][1]["same_as_base"] is False

@@ -107,8 +107,11 @@ def test_csv_has_one_row_per_scenario_and_month(book: None, runner: Any) -> None
             assert p5 <= p50 <= p95
         assert 0 <= float(row["exhaustion_probability"]) <= 1
         assert Decimal(row["expected_claims"]) == Decimal(row["expected_claims"]).quantize(Decimal("0.01"))
-    # The expected claims are the base case's, the same on every scenario's rows.
-    assert [r["expected_claims"] for r in rows[:12]] == [r["expected_claims"] for r in rows[12:24]]
+    # Expected claims are each scenario's own mean over its paths: its months add up to its total's mean.
+    document = json.loads(project(runner, *SMALL, "--scenario", "all", "--format", "json").stdout)
+    for entry in document["result"]["scenarios"]:
+        months = [r for r in rows if r["scenario"] == entry["name"]]
+        assert sum(Decimal(r["expected_claims"]) for r in months) == Decimal(entry["total_claims"]["mean"])
 
 
 def test_the_table_summarises_each_scenario(book: None, runner: Any) -> None:
@@ -124,7 +127,8 @@ def test_the_table_summarises_each_scenario(book: None, runner: Any) -> None:
     assert text.count("P(reserve exhausted) by month 30: ") == 2
     assert text.count("P50 available: month 12 $") == 2 and "month 24 $" in text and "month 30 $" in text
     assert "month 36" not in text
-    assert text.count("Total claims over 30 months: mean $") == 2 and ", P95 $" in text
+    assert text.count("Total claims over 30 months: expected (mean) $") == 2 and ", P95 $" in text
+    assert "Grant needed by 2026-08-31 to keep P(exhausted) at or under 5.0%: " in text
 
 
 def test_save_keeps_the_run_for_the_page_and_the_api(

@@ -52,6 +52,12 @@ def test_running_a_projection_from_the_page_shows_its_figures(client: FlaskClien
         assert title in text
     assert "Cryomech" in text  # concentration by employer
     assert "Loan-months seen" in text
+    # The decision figure, the sampling error on each chance, one expected-claims figure.
+    assert "Grant needed" in text and "The target and the month are assumptions staff can change" in text
+    assert "points" in text or "no path of 200 ran out" in text
+    assert "Expected claims over 24 months" in text and "mean of the paths" in text
+    assert "average case" in text and "Mean claims" not in text
+    assert "Same as the base case: the assumptions already expect no new grant money." in text
 
 
 @pytest.mark.usefixtures("book")
@@ -144,6 +150,8 @@ def test_the_page_compares_snapshots_and_tracks_the_forecast(
     auth.login("staff")
     text = client.get(PAGE).get_data(as_text=True)
     assert "Monthly snapshots of 2026-03-31 and 2026-02-28" in text
+    assert "Changes in a probability are in percentage points" in text
+    assert "percentage points" in text or "no change" in text
     assert "Snapshot of 2026-02-28, base case, against the ledger" in text
     assert text.count("2026-05-31") >= 1  # a tracked month end
 
@@ -151,3 +159,15 @@ def test_the_page_compares_snapshots_and_tracks_the_forecast(
 def test_an_unknown_run_is_not_found(client: FlaskClient, auth: Any) -> None:
     auth.login("staff")
     assert client.get(f"{PAGE}?run=999999").status_code == 404
+
+
+def test_a_change_in_probability_is_in_percentage_points_and_each_chance_has_its_sampling_error() -> None:
+    from loanapp.projections.views import margin_note, points
+
+    assert points(0.034) == "+3.4 percentage points" and points(-0.1) == "−10.0 percentage points"
+    assert points(0.0) == "no change" and points(None) == "—"
+    assert margin_note(0.1, 10_000) == "± 0.6 points"  # 1.96 x sqrt(0.09 / 10,000) = 0.59 points
+    assert (
+        margin_note(0.0, 500) == "no path of 500 ran out"
+        and margin_note(1.0, 500) == "every path of 500 ran out"
+    )

@@ -86,3 +86,16 @@ def test_missing_fields_and_a_non_json_body_are_refused(client) -> None:  # type
         400,
         422,
     )
+
+
+def test_a_quote_whose_apr_would_pass_the_ceiling_is_refused_with_the_apr_it_would_have(client) -> None:  # type: ignore[no-untyped-def]
+    """$1,000 at 18% for 12 months with a $500 fee used to be quoted at 104.35%."""
+    terms = {**GOOD, "amount_financed": "1000.00", "annual_rate": "18.00", "term_months": 12}
+    response = client.post("/api/v1/quotes", json={**terms, "prepaid_finance_charge": "500.00"})
+    assert response.status_code == 422
+    errors = response.get_json()["errors"]
+    assert list(errors) == ["prepaid_finance_charge"]
+    assert (
+        "104.35%" in errors["prepaid_finance_charge"][0] and "18.00%" in errors["prepaid_finance_charge"][0]
+    )
+    assert client.post("/api/v1/quotes", json=terms).get_json()["apr"] == "18.00"

@@ -87,6 +87,7 @@ def make_loan(
     term: int = 48,
     worker: str = "worker",
     first_payment: dt.date | None = None,
+    **application: Any,
 ) -> Any:
     """Book a loan on ``booked_on`` (first payment a month later unless given)."""
     from flask import current_app
@@ -103,6 +104,7 @@ def make_loan(
             start_date=booked_on + dt.timedelta(days=14),
             requested_amount=Decimal(amount),
             term_months=term,
+            **application,
         )
         verify(application, people["officer"], start_date=booked_on + dt.timedelta(days=14))
         approve(application, people["officer"], rate)

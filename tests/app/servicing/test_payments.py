@@ -345,3 +345,27 @@ def test_a_small_shortfall_does_not_make_the_loan_late(
     operations.replay(loan, dt.date(2026, 3, 20), actor=people["officer"])
     # March: cumulative shortfall now 205.52*2 - 201.50 = 209.54 > $5: March's installment is late.
     assert db.session.get(LoanServicing, loan.id).days_past_due == 15
+
+
+def test_one_late_payment_draws_one_late_fee_and_later_full_installments_are_on_time(
+    loan: Any, people: dict[str, Any], on_date: Any, app: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue #11, point 2: fees first used to leave each later installment $15 short, drawing a new
+    fee every month ($90 for one late payment and five on-time ones, and the loan past due)."""
+    monkeypatch.setitem(app.config, "LATE_FEES_ENABLED", True)
+    officer = people["officer"]
+    on_date(dt.date(2026, 2, 20))
+    pay(loan, "205.52", dt.date(2026, 2, 20), officer)  # 15 days late: one fee on Feb 15
+    for month in (3, 4, 5, 6, 7):
+        on_date(dt.date(2026, month, 5))
+        pay(loan, "205.52", dt.date(2026, month, 5), officer)
+    on_date(dt.date(2026, 7, 20))
+    operations.replay(loan, dt.date(2026, 7, 20), actor=officer)
+    row = db.session.get(LoanServicing, loan.id)
+    assert row.total_to_fees == Decimal("15.00") and row.fees_due == Decimal("0.00")
+    assert (row.days_past_due, row.bucket) == (0, "current")
+    position = queries.loan_position(loan, dt.date(2026, 7, 20))
+    assert position.standing.days_past_due == 0 and position.catch_up_amount == Decimal("0.00")
+    # The fee was paid out of March's payment, so principal lags the schedule by about the fee.
+    installments = queries.installments_of(loan)
+    assert Decimal("10.00") < row.principal_balance - installments[5].balance < Decimal("20.00")

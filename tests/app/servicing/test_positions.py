@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 import numpy as np
+import pytest
 from sqlalchemy import select
 
 from loanapp.extensions import db
@@ -219,3 +220,39 @@ def test_columns_come_back_whole_in_order_and_empty(
         db.session, "SELECT CAST(id AS BIGINT), contract_date FROM loans WHERE id < 0", ["int", "date"]
     )
     assert [len(column) for column in empty] == [0, 0]
+
+
+def test_payments_recorded_together_store_what_one_by_one_arrival_stores(
+    people: dict[str, Any], funded: None, on_date: Any
+) -> None:
+    from loanapp.servicing.errors import IdempotencyConflict
+    from tests.app.servicing.test_payments import snapshot
+
+    officer = people["officer"]
+    one_by_one, together = make_loan(people), make_loan(people)
+    days = [dt.date(2026, 2, 3), dt.date(2026, 3, 9), dt.date(2026, 5, 20), dt.date(2026, 6, 5)]
+    amounts = ["205.52", "150.00", "411.04", "205.52"]
+    for day, amount in zip(days, amounts, strict=True):
+        on_date(day)
+        pay(one_by_one, amount, day, officer)
+    on_date(TODAY)
+    pay(one_by_one, "1.00", TODAY, officer)  # both end on the same business date
+    items = [
+        (operations.PaymentInput(Decimal(amount), day, "ach", f"CORE-{k}"), operations.import_key(f"T-{k}"))
+        for k, (day, amount) in enumerate(zip(days, amounts, strict=True))
+    ]
+    items.append(
+        (operations.PaymentInput(Decimal("1.00"), TODAY, "ach", "CORE-9"), operations.import_key("T-9"))
+    )
+    made = operations.record_payments(together.id, items, actor=officer, source="import")
+    assert [r.created for r in made] == [True] * 5
+    assert snapshot(together) == snapshot(one_by_one)
+    assert shown(together, TODAY) == replayed(together, TODAY)
+
+    again = operations.record_payments(together.id, items, actor=officer, source="import")
+    assert [r.created for r in again] == [False] * 5 and [r.payment.id for r in again] == [
+        r.payment.id for r in made
+    ]
+    changed = [(operations.PaymentInput(Decimal("9.99"), days[0], "ach", "CORE-0"), items[0][1])]
+    with pytest.raises(IdempotencyConflict):
+        operations.record_payments(together.id, changed, actor=officer, source="import")
