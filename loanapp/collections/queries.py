@@ -118,7 +118,7 @@ def _standing_payments(loan_ids: Iterable[int], since: dt.date) -> dict[int, lis
     return found
 
 
-def promise_views(promises: Sequence[PromiseToPay], today: dt.date) -> list[PromiseView]:
+def promise_views(promises: Sequence[Any], today: dt.date) -> list[PromiseView]:
     """Each promise with its status on ``today`` (see the module docstring)."""
     if not promises:
         return []
@@ -269,11 +269,24 @@ class WorklistItem:
     plan_resumes_on: dt.date | None = None
 
 
+PROMISE_COLUMNS = (
+    "id",
+    "loan_id",
+    "amount",
+    "promised_on",
+    "made_on",
+    "note",
+    "recorded_by",
+    "recorded_at",
+)
+
+
 def _recent_promises(today: dt.date) -> list[PromiseView]:
     """Promises that can still put a loan on the worklist: due or within the last month."""
     horizon = today - dt.timedelta(days=31 + grace_days())
-    rows = db.session.scalars(
-        select(PromiseToPay)
+    # Plain rows, not ORM objects: a big book has thousands of recent promises.
+    rows = db.session.execute(
+        select(*(PromiseToPay.__table__.c[name] for name in PROMISE_COLUMNS))
         .join(Loan, Loan.id == PromiseToPay.loan_id)
         .where(
             PromiseToPay.promised_on >= horizon,
