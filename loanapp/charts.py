@@ -46,6 +46,24 @@ class Chart:
 
 
 _LEFT, _RIGHT, _TOP, _BOTTOM = 72, 12, 28, 40
+_FONT = 13  # px in the chart's own units (app.css sets the same): about 11 px on a phone, more on a desk
+_CHAR = 0.6 * _FONT  # an average character's width, to keep labels apart
+
+
+def x_label_indices(labels: Sequence[str], plot_width: float) -> list[int]:
+    """Which x labels to print so none overlap: evenly spaced, the last one always, and the regular one
+    just before the last dropped when the two would touch."""
+    n = len(labels)
+    if n == 0:
+        return []
+    widest = max(len(label) for label in labels) * _CHAR + _FONT
+    every = max(1, -(-int(widest * n) // max(int(plot_width), 1)))
+    chosen = list(range(0, n, every))
+    if chosen[-1] != n - 1:
+        if (n - 1 - chosen[-1]) * plot_width / n < widest:
+            chosen.pop()
+        chosen.append(n - 1)
+    return chosen
 
 
 def _nice_ceiling(value: float) -> float:
@@ -62,7 +80,7 @@ def _legend_positions(labels: Sequence[str], width: int) -> list[tuple[int, int]
     """(x, row) of each legend entry: as many to a row as fit, the rest on the next rows."""
     positions, x, row = [], _LEFT, 0
     for label in labels:
-        size = 24 + 7 * len(label)
+        size = 24 + int(_CHAR * len(label))
         if x > _LEFT and x + size > width - _RIGHT:
             x, row = _LEFT, row + 1
         positions.append((x, row))
@@ -103,15 +121,19 @@ def render(chart: Chart) -> Markup:
         parts.append(
             f'<text class="axis" x="{_LEFT - 6}" y="{y + 4:.1f}" text-anchor="end">{escape(label)}</text>'
         )
-    every = max(1, n // 8)
-    for i, label in enumerate(chart.x_labels):
-        if i % every == 0 or i == n - 1:
-            # The last label of a line chart sits on the right edge: anchor it there so it shows whole.
-            anchor = "end" if i == n - 1 and not chart.bars and n > 1 else "middle"
-            parts.append(
-                f'<text class="axis" x="{x_at(i):.1f}" y="{chart.height - _BOTTOM + 16}" '
-                f'text-anchor="{anchor}">{escape(label)}</text>'
-            )
+    for i in x_label_indices(chart.x_labels, plot_w):
+        label = chart.x_labels[i]
+        half = len(label) * _CHAR / 2
+        # A label that would run past either edge is anchored to that edge so it shows whole.
+        x, anchor = x_at(i), "middle"
+        if x + half > chart.width - 2:
+            x, anchor = chart.width - 2.0, "end"
+        elif x - half < 2:
+            x, anchor = 2.0, "start"
+        parts.append(
+            f'<text class="axis" x="{x:.1f}" y="{chart.height - _BOTTOM + 18}" '
+            f'text-anchor="{anchor}">{escape(label)}</text>'
+        )
     for band in chart.bands:
         upper = " ".join(f"{x_at(i):.1f},{y_at(float(v)):.1f}" for i, v in enumerate(band.high))
         lower = " ".join(
@@ -138,7 +160,7 @@ def render(chart: Chart) -> Markup:
     for item, (legend_x, row) in zip([*chart.bands, *chart.series], legend, strict=True):
         parts.append(
             f'<rect class="{escape(item.css_class)}" x="{legend_x}" y="{8 + 18 * row}" width="12" height="12"/>'
-            f'<text class="legend" x="{legend_x + 16}" y="{18 + 18 * row}">{escape(item.label)}</text>'
+            f'<text class="legend" x="{legend_x + 16}" y="{19 + 18 * row}">{escape(item.label)}</text>'
         )
     parts.append("</svg>")
     return Markup("".join(parts))

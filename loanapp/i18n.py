@@ -1,19 +1,36 @@
-"""Language choice for worker pages: English and Spanish ship; many applicants are Spanish speakers."""
+"""Language choice for worker pages: English and Spanish ship; many applicants are Spanish speakers.
+
+Officer, staff and admin pages are written for the credit union's and Work Train's staff, in English:
+signed in with one of those roles, pages are English and the language switch is not offered, so no page
+mixes languages.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app, request, session
+from flask import current_app, has_request_context, request, session
 from flask_babel import get_locale
 from flask_login import current_user
 
 LANGUAGE_NAMES = {"en": "English", "es": "Español"}
 
 
+def _staff_signed_in() -> bool:
+    return bool(
+        current_user and getattr(current_user, "is_authenticated", False) and current_user.role != "worker"
+    )
+
+
 def select_locale() -> str | None:
-    """A visible switch (kept in the session) wins, then the account's choice, then the browser's."""
+    """Staff roles read English; otherwise a visible switch (kept in the session) wins, then the
+    account's choice, then the browser's."""
     languages = current_app.config["LANGUAGES"]
+    if not has_request_context():
+        # Jobs and commands (seed-demo, the notices sender) have no session or browser to ask.
+        return current_app.config["BABEL_DEFAULT_LOCALE"]  # type: ignore[no-any-return]
+    if _staff_signed_in():
+        return current_app.config["BABEL_DEFAULT_LOCALE"]  # type: ignore[no-any-return]
     chosen = session.get("lang")
     if chosen in languages:
         return chosen  # type: ignore[no-any-return]
@@ -23,4 +40,8 @@ def select_locale() -> str | None:
 
 
 def template_context() -> dict[str, Any]:
-    return {"current_locale": str(get_locale()), "language_names": LANGUAGE_NAMES}
+    return {
+        "current_locale": str(get_locale()),
+        "language_names": LANGUAGE_NAMES,
+        "offers_language_switch": not _staff_signed_in(),
+    }

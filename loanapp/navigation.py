@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import Flask, current_app, url_for
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 
 ANONYMOUS = "anonymous"
 
@@ -39,6 +40,7 @@ MENU = (
     NavEntry("admin.users", _l("Users"), ("admin",)),
     NavEntry("notices.outbox", _l("Outbox"), ("admin",)),
     NavEntry("api_docs.docs", _l("API"), ("officer", "staff", "admin")),
+    NavEntry("accounts.tokens", _l("API tokens"), ("officer", "staff", "admin")),
 )
 
 
@@ -53,7 +55,10 @@ def nav_items(user: Any) -> list[dict[str, str]]:
 
 
 def worker_actions() -> list[dict[str, str]]:
-    """The home page's calls to action: apply first, then estimate a payment."""
+    """The home page's calls to action: apply first, then estimate a payment. Only for people who may
+    apply: a signed-in officer, staff member or admin is not offered a button that leads to a 403."""
+    if getattr(current_user, "is_authenticated", False) and current_user.role != "worker":
+        return []
     endpoints = current_app.view_functions
     return [
         {"url": url_for(entry.endpoint), "label": str(entry.label)}

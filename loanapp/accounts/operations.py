@@ -121,8 +121,31 @@ def create_user(
 
 
 def set_active(user: User, active: bool, *, actor: User | None) -> None:
+    if actor is not None and user.id == actor.id and not active:
+        raise AccountError("active", "You cannot disable your own account.")
+    if user.active == active:
+        return  # already so (a second click, a stale page): nothing to change or audit
     user.active = active
     record("user.enabled" if active else "user.disabled", "user", user.id, actor=actor)
+
+
+#: Roles an administrator may give: workers get their account by applying and keep it.
+STAFF_ROLES = ("officer", "staff", "admin")
+
+
+def set_role(user: User, role: str, *, actor: User) -> None:
+    if role not in STAFF_ROLES:
+        raise AccountError("role", "Choose credit-union officer, Work Train staff or administrator.")
+    if user.role == "worker":
+        raise AccountError(
+            "role", "A worker's account keeps its role: it holds their applications and loans."
+        )
+    if user.id == actor.id:
+        raise AccountError("role", "You cannot change your own role; ask another administrator.")
+    if user.role == role:
+        return
+    previous, user.role = user.role, role
+    record("user.role_changed", "user", user.id, actor=actor, details={"from": previous, "to": role})
 
 
 def _aware(moment: datetime) -> datetime:

@@ -7,7 +7,7 @@ phone and refuse more than two decimals rather than rounding them.
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -16,10 +16,8 @@ from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
     DateField,
-    DecimalField,
     EmailField,
     HiddenField,
-    IntegerField,
     PasswordField,
     RadioField,
     SelectField,
@@ -29,11 +27,12 @@ from wtforms import (
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length
-from wtforms.widgets import CheckboxInput, ListWidget, TextInput
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from loanapp.applications.vocabulary import (
     ADVERSE_ACTION_REASONS,
     DECISION_KINDS,
+    DEFAULT_TERM_MONTHS,
     DOCUMENT_KINDS,
     EMPLOYMENT_STATUS_NAMES,
     EMPLOYMENT_STATUSES,
@@ -44,71 +43,10 @@ from loanapp.applications.vocabulary import (
     VERIFICATION_METHODS,
     VERIFICATION_OUTCOMES,
 )
+from loanapp.inputs import MoneyField, NumberField, WholeNumberField
 from loanapp.notices.operations import SMS_CONSENT_TEXT, Preferences
-from risk.money import CENT
 
 # --- fields that parse with clear messages ---------------------------------------------------------
-
-
-class MoneyField(DecimalField):
-    """Dollars and cents; "$", commas and spaces are ignored; more than two decimals is refused.
-
-    A text box with a decimal keypad rather than ``type=number``, so "$9,500" can be typed as people
-    write it, and the server, not the browser, says what is wrong.
-    """
-
-    widget = TextInput()
-
-    def process_formdata(self, valuelist: list[Any]) -> None:
-        if not valuelist or not str(valuelist[0]).strip():
-            self.data = None
-            return
-        text = str(valuelist[0]).replace("$", "").replace(",", "").replace(" ", "")
-        try:
-            number = Decimal(text)
-        except InvalidOperation:
-            self.data = None
-            raise ValueError(_l("Enter an amount in dollars, like 1250.00.")) from None
-        if not number.is_finite():
-            self.data = None
-            raise ValueError(_l("Enter an amount in dollars, like 1250.00."))
-        if number != number.quantize(CENT):
-            self.data = None
-            raise ValueError(_l("Use dollars and cents, at most two decimals."))
-        self.data = number
-
-
-class NumberField(DecimalField):
-    """A plain decimal number (hours a week)."""
-
-    widget = TextInput()
-
-    def process_formdata(self, valuelist: list[Any]) -> None:
-        if not valuelist or not str(valuelist[0]).strip():
-            self.data = None
-            return
-        try:
-            number = Decimal(str(valuelist[0]).replace(",", "").strip())
-        except InvalidOperation:
-            number = Decimal("NaN")
-        if not number.is_finite() or number != number.quantize(CENT):
-            self.data = None
-            raise ValueError(_l("Enter a number, like 40 or 37.5."))
-        self.data = number
-
-
-class WholeNumberField(IntegerField):
-    widget = TextInput()
-
-    def process_formdata(self, valuelist: list[Any]) -> None:
-        if not valuelist or not str(valuelist[0]).strip():
-            self.data = None
-            return
-        text = str(valuelist[0]).replace(",", "").strip()
-        if not text.isdigit() or len(text) > 9:
-            self.data = None
-            raise ValueError(_l("Enter a whole number, like 3."))
-        self.data = int(text)
 
 
 class DayField(DateField):
@@ -213,7 +151,7 @@ class ApplyForm(FlaskForm):
         _l("Pay it back over"),
         coerce=optional_int,
         choices=[SelectChoice(str(t), _l("%(months)d months", months=t)) for t in TERMS],
-        default="48",
+        default=str(DEFAULT_TERM_MONTHS),
         validate_choice=False,
     )
     down_payment = MoneyField(
@@ -323,7 +261,11 @@ class QueueFilterForm(FlaskForm):
 
     status = SelectField(
         "Status",
-        choices=choices(((str(s), str(label)) for s, label in STATUS_LABELS.items()), blank="All"),
+        choices=[
+            SelectChoice("", "Work to do"),
+            SelectChoice("all", "All (history)"),
+            *choices((str(s), str(label)) for s, label in STATUS_LABELS.items()),
+        ],
         validate_choice=False,
     )
     employment_status = SelectField(
@@ -341,6 +283,7 @@ class QueueFilterForm(FlaskForm):
         "Sort",
         choices=choices(
             (
+                ("recent", "Latest action first"),
                 ("oldest", "Oldest first"),
                 ("newest", "Newest first"),
                 ("amount", "Largest amount"),
@@ -378,11 +321,11 @@ class DecisionForm(FlaskForm):
         validate_choice=False,
     )
     reasons = MultiCheckboxField(
-        "Principal reasons (decline)",
+        "Principal reasons (decline; for a counter-offer, why it differs)",
         choices=choices((code, str(text)) for code, text in ADVERSE_ACTION_REASONS.items()),
         validate_choice=False,
     )
-    note = TextAreaField("Note", [Length(max=2000)])
+    note = TextAreaField("Note", [Length(max=2000)], id="decision_note")  # one page, two forms with a note
 
 
 class DocumentRequestForm(FlaskForm):
@@ -392,7 +335,7 @@ class DocumentRequestForm(FlaskForm):
         choices=choices((c, str(t)) for c, t in DOCUMENT_KINDS.items()),
         validate_choice=False,
     )
-    note = TextAreaField("Message to the worker", [Length(max=1000)])
+    note = TextAreaField("Message to the worker", [Length(max=1000)], id="request_note")
 
 
 class EmployerForm(FlaskForm):

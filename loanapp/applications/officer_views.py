@@ -50,7 +50,9 @@ def queue():  # type: ignore[no-untyped-def]
     form = QueueFilterForm(request.args)
     form.employer_id.choices = choices(lists["employers"], blank="All")
     form.training_program_id.choices = choices(lists["training_programs"], blank="All")
-    status = form.status.data if form.status.data in {s.value for s in Status} else None
+    # The queue opens on work to do; history (every status) is a filter away.
+    wanted = request.args.get("status") or queries.TO_DO
+    status = wanted if wanted in {s.value for s in Status} | {queries.TO_DO, queries.ALL} else queries.TO_DO
     employment = (
         form.employment_status.data if form.employment_status.data in EMPLOYMENT_STATUS_NAMES else None
     )
@@ -62,7 +64,7 @@ def queue():  # type: ignore[no-untyped-def]
         else None,
         employment_status=employment,
         min_age_days=form.min_age_days.data if isinstance(form.min_age_days.data, int) else None,
-        sort=form.sort.data if form.sort.data in queries.SORTS else "oldest",
+        sort=form.sort.data if form.sort.data in queries.SORTS else "recent",
         page=max(1, request.args.get("page", 1, type=int) or 1),
         per_page=int(current_app.config["APPLICATION_QUEUE_PAGE_SIZE"]),
     )
@@ -72,9 +74,9 @@ def queue():  # type: ignore[no-untyped-def]
     def page_url(number: int) -> str:
         return url_for(".queue", **args, page=number)
 
-    def status_url(code: str | None) -> str:
+    def status_url(code: str) -> str:
         others = {k: v for k, v in args.items() if k != "status"}
-        return url_for(".queue", **others, **({"status": code} if code else {}))
+        return url_for(".queue", **others, **({"status": code} if code != queries.TO_DO else {}))
 
     return render_template(
         "applications/queue.html",
@@ -83,6 +85,7 @@ def queue():  # type: ignore[no-untyped-def]
         page_url=page_url,
         status_url=status_url,
         counts=queries.status_counts(),
+        work_to_do=queries.WORK_TO_DO,
         filters=filters,
         args=args,
         age_in_days=queries.age_in_days,

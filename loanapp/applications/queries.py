@@ -93,7 +93,15 @@ def offer_disclosure(application: Application, today: date) -> TruthInLending | 
 
 # --- the officer's queue ---------------------------------------------------------------------------
 
+#: What the queue opens on: applications an officer has to act on (documents received move an
+#: application back to in review; an accepted offer waits to be booked). Everything else is history,
+#: reached through the status filter or "all".
+WORK_TO_DO = (Status.SUBMITTED.value, Status.IN_REVIEW.value, Status.OFFER_ACCEPTED.value)
+TO_DO = "to_do"
+ALL = "all"
+
 SORTS: dict[str, tuple[Any, ...]] = {
+    "recent": (Application.updated_at.desc(), Application.id.desc()),
     "oldest": (Application.submitted_at.asc(), Application.id.asc()),
     "newest": (Application.submitted_at.desc(), Application.id.desc()),
     "amount": (Application.requested_amount.desc(), Application.id.asc()),
@@ -108,7 +116,7 @@ class QueueFilters:
     training_program_id: int | None = None
     employment_status: str | None = None
     min_age_days: int | None = None
-    sort: str = "oldest"
+    sort: str = "recent"
     page: int = 1
     per_page: int = 25
 
@@ -135,7 +143,9 @@ class Page:
 
 def _filtered(filters: QueueFilters, now: datetime) -> Select[Any]:
     query = select(Application)
-    if filters.status:
+    if filters.status == TO_DO:
+        query = query.where(Application.status.in_(WORK_TO_DO))
+    elif filters.status and filters.status != ALL:
         query = query.where(Application.status == filters.status)
     if filters.employer_id:
         query = query.where(Application.employer_id == filters.employer_id)
@@ -155,7 +165,7 @@ def queue(filters: QueueFilters, now: datetime | None = None) -> Page:
     page = max(1, min(filters.page, max(1, -(-total // filters.per_page))))
     items = db.session.scalars(
         query.options(selectinload(Application.employer), selectinload(Application.training_program))
-        .order_by(*SORTS.get(filters.sort, SORTS["oldest"]))
+        .order_by(*SORTS.get(filters.sort, SORTS["recent"]))
         .limit(filters.per_page)
         .offset((page - 1) * filters.per_page)
     ).all()
@@ -178,3 +188,14 @@ def requested_payment_preview(application: Application, rate: Decimal) -> Any:
     from loanapp.applications.operations import underwriting
 
     return underwriting(application, application.requested_amount, rate, application.requested_term_months)
+
+
+def counter_offer_why(application: Application) -> list[str]:
+    """The program rules the requested terms broke and the counter-offer keeps (flag codes), so the
+    worker reads why the offer differs from what they asked for."""
+    decision = application.decision
+    if decision is None or decision.kind != "counter_offer" or decision.annual_rate is None:
+        return []
+    requested = requested_payment_preview(application, decision.annual_rate)
+    offered = {flag["code"] for flag in decision.flags}
+    return [str(f.code) for f in requested.flags if str(f.code) not in offered]

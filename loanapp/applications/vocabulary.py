@@ -42,6 +42,7 @@ PAY_FREQUENCIES: dict[str, Any] = {
 SALE_TYPES: dict[str, Any] = {"dealer": _l("From a dealer"), "private": _l("From a private seller")}
 
 TERMS = (24, 36, 48, 60, 72, 84)
+DEFAULT_TERM_MONTHS = 48  # the first choice on /apply and on /estimate alike
 
 DOCUMENT_KINDS: dict[str, Any] = {
     "pay_stub": _l("Pay stub"),
@@ -86,6 +87,22 @@ ADVERSE_ACTION_REASONS: dict[str, Any] = {
     "delinquent_obligations": _l("Delinquent past or present credit obligations with others"),
     "unable_to_verify_identity": _l("Unable to verify identity"),
     "amount_above_program_limit": _l("Credit requested is more than the program lends"),
+}
+
+
+#: Why a counter-offer differs from the request, in the worker's words: the program rules the requested
+#: terms broke and the offered terms keep (risk.underwriting.FlagCode values).
+COUNTER_OFFER_WHY: dict[str, Any] = {
+    "term_above_vehicle_limit": _l(
+        "Because of the car's age and miles, the program can lend on it for fewer months."
+    ),
+    "amount_above_vehicle_limit": _l("Because of the car's age and miles, the program can lend less on it."),
+    "ltv_above_maximum": _l(
+        "The amount you asked for is more than the program lends against this car's price."
+    ),
+    "pti_above_maximum": _l("The payment you asked for would be too large a share of your income."),
+    "dti_above_maximum": _l("With your other monthly debts, the payment you asked for would be too much."),
+    "income_below_minimum": _l("Your income is below what the program asks for the amount you requested."),
 }
 
 

@@ -51,11 +51,19 @@ def _applicant() -> Any:
     return current_user if current_user.is_authenticated else None
 
 
-def _render_apply(form: ApplyForm, status: int = 200, draft_loaded: bool = False) -> Any:
+def _render_apply(
+    form: ApplyForm,
+    status: int = 200,
+    draft_loaded: bool = False,
+    notes: list[str] | None = None,
+    resume_url: str | None = None,
+) -> Any:
     return render_template(
         "applications/apply.html",
         form=form,
         draft_loaded=draft_loaded,
+        notes=notes or [],
+        resume_url=resume_url,
         max_mb=max(1, int(current_app.config["UPLOAD_MAX_BYTES"]) // 2**20),
     ), status
 
@@ -92,7 +100,10 @@ def apply():  # type: ignore[no-untyped-def]
         form.submission_key.data = secrets.token_urlsafe(24)
         if form.language.data not in ("en", "es"):
             form.language.data = str(get_locale())
-        return _render_apply(form, draft_loaded=bool(draft))
+        resume_url = None
+        if draft and token and request.args.get("saved"):
+            resume_url = url_for(".resume_draft", token=token, _external=True)
+        return _render_apply(form, draft_loaded=bool(draft) and not resume_url, resume_url=resume_url)
 
     form = ApplyForm(signed_in=user is not None, lists=form_lists())
     form.validate()
@@ -102,8 +113,7 @@ def apply():  # type: ignore[no-untyped-def]
         token = ops.save_draft(token, request.form.to_dict(), user=user)
         db.session.commit()
         session[DRAFT_SESSION_KEY] = token
-        flash(_("Your answers are saved. Open this page again on this device to finish."), "success")
-        return redirect(url_for(".apply"))
+        return redirect(url_for(".apply", saved=1))
 
     data = ApplicationInput.from_mapping(form.answers())
     account = None if user is not None else ops.NewAccount(form.email.data or "", form.password.data or "")
@@ -127,7 +137,7 @@ def apply():  # type: ignore[no-untyped-def]
         db.session.rollback()
         form.add_errors(field_errors(exc))
         form.form_errors.append(message_of(exc))
-        return _render_apply(form, exc.status)
+        return _render_apply(form, exc.status, notes=_to_enter_again(form, file))
     application = result.application
     if not result.created and not _same_person(application, user, account):
         db.session.rollback()
@@ -140,6 +150,34 @@ def apply():  # type: ignore[no-untyped-def]
     if result.created:
         flash(_("Thank you. Your application is sent. We will tell you here as soon as it moves."), "success")
     return redirect(url_for(".status", application_id=application.id))
+
+
+def _to_enter_again(form: ApplyForm, file: Any) -> list[str]:
+    """What a refused form cannot give back, said plainly rather than silently dropped: a browser never
+    refills a file input, and a password is never sent back to the page."""
+    notes = []
+    if file is not None and file.filename:
+        notes.append(
+            _(
+                "Choose your file %(name)s again: a file is kept only once the application is sent.",
+                name=file.filename,
+            )
+        )
+    if getattr(form, "password", None) is not None and form.password.data:
+        notes.append(_("Type your password again: it is never shown back on the page."))
+    return notes
+
+
+@bp.route("/apply/resume/<token>")
+@public
+def resume_draft(token: str):  # type: ignore[no-untyped-def]
+    """The saved answers on another device: the link shown after saving carries the draft's token."""
+    user = _applicant()
+    if ops.load_draft(token, user=None) is None or (user is not None and user.role != "worker"):
+        flash(_("This link has expired or is not right. Your answers may be older than 30 days."), "error")
+        return redirect(url_for(".apply"))
+    session[DRAFT_SESSION_KEY] = token
+    return redirect(url_for(".apply"))
 
 
 @bp.route("/my-application")
@@ -161,6 +199,7 @@ def _render_status(
         offer=queries.offer_disclosure(application, business_date()),
         loan=queries.loan_for(application.id),
         missing=queries.missing_documents(application),
+        why=queries.counter_offer_why(application),
         earlier=[a for a in queries.of_worker(current_user.id) if a.id != application.id],
         document_form=document_form or DocumentForm(formdata=None, version=application.version),
         answer_form=OfferAnswerForm(formdata=None, version=application.version),
@@ -287,8 +326,19 @@ def document(application_id: int, document_id: int):  # type: ignore[no-untyped-
         path = documents.path_of(folder, found.stored_name)
     except FileNotFoundError:
         abort(404)
+    # Officers preview PDFs and images inside the review page (?inline=1); otherwise it downloads.
+    inline = current_user.role == "officer" and request.args.get("inline") == "1"
     response = send_file(
-        path, mimetype=found.content_type, as_attachment=True, download_name=found.original_name, max_age=0
+        path,
+        mimetype=found.content_type,
+        as_attachment=not inline,
+        download_name=found.original_name,
+        max_age=0,
     )
     response.headers["Cache-Control"] = "private, no-store"
+    if inline:
+        response.headers["Content-Security-Policy"] = (
+            "default-src 'none'; img-src 'self'; frame-ancestors 'self'"
+        )
+        response.headers["X-Frame-Options"] = "SAMEORIGIN"
     return response

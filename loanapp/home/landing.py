@@ -41,11 +41,17 @@ def for_user(user: User) -> dict[str, Any]:
         data["today"] = today
         data["loans"] = [(loan, loan_position(loan, today)) for loan in loans_of(user.id)]
     if user.role == "admin":
-        data["users"] = db.session.scalars(select(User).order_by(User.role, User.email)).all()
+        data["account_counts"] = dict(
+            [
+                (role, count)
+                for role, count in db.session.execute(select(User.role, func.count()).group_by(User.role))
+            ]
+        )
         data["recent_events"] = db.session.scalars(
             select(AuditEvent).order_by(AuditEvent.id.desc()).limit(25)
         ).all()
-    else:
+    elif user.role != "worker":
+        # The audit trail is for staff; a worker's home shows their application and loan instead.
         data["recent_events"] = db.session.scalars(
             select(AuditEvent).where(AuditEvent.actor_id == user.id).order_by(AuditEvent.id.desc()).limit(10)
         ).all()
@@ -55,7 +61,7 @@ def for_user(user: User) -> dict[str, Any]:
 def _worker_application(user: User) -> dict[str, Any]:
     """The worker's latest application, where it stands, and the loan once booked."""
     from loanapp.applications.queries import loan_for, missing_documents, of_worker
-    from loanapp.applications.vocabulary import STATUS_LABELS
+    from loanapp.applications.vocabulary import DOCUMENT_KINDS, STATUS_LABELS, label
 
     applications = of_worker(user.id)
     latest = applications[0] if applications else None
@@ -64,4 +70,5 @@ def _worker_application(user: User) -> dict[str, Any]:
         "application_status": STATUS_LABELS.get(latest.status, latest.status) if latest else None,
         "missing_documents": missing_documents(latest) if latest else [],
         "loan": loan_for(latest.id) if latest else None,
+        "document_label": lambda kind: label(DOCUMENT_KINDS, kind),
     }

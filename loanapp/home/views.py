@@ -1,10 +1,20 @@
 from __future__ import annotations
 
-from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    send_from_directory,
+    session,
+    url_for,
+)
 from flask_login import current_user
 
 from loanapp.access import public, signed_in
 from loanapp.accounts.views import _safe_next
+from loanapp.audit.wording import describe
 from loanapp.home import landing as landing_data
 
 bp = Blueprint("home", __name__)
@@ -35,4 +45,17 @@ def set_language(code: str):  # type: ignore[no-untyped-def]
 @signed_in
 def landing():  # type: ignore[no-untyped-def]
     role = current_user.role
-    return render_template(f"home/landing_{role}.html", **landing_data.for_user(current_user))
+    return render_template(
+        f"home/landing_{role}.html", describe_event=describe, **landing_data.for_user(current_user)
+    )
+
+
+@bp.route("/favicon.ico")
+@public
+def favicon():  # type: ignore[no-untyped-def]
+    return send_from_directory(
+        current_app.static_folder or "static",
+        "favicon.ico",
+        mimetype="image/vnd.microsoft.icon",
+        max_age=86400,
+    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, render_template, url_for
+from flask import Blueprint, abort, redirect, render_template, url_for
 from flask_login import current_user
 
 from loanapp.access import roles
@@ -40,6 +40,9 @@ def visible_loan(loan_id: int) -> Loan:
 @roles("worker", "officer", "staff")
 def detail(loan_id: int):  # type: ignore[no-untyped-def]
     loan = visible_loan(loan_id)
+    if current_user.role == "worker":
+        # One loan page for the borrower: the disclosure and the live balance together.
+        return redirect(url_for("portal.loan", loan_id=loan.id))
     return render_template(
         "loans/detail.html",
         loan=loan,

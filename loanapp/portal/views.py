@@ -23,6 +23,8 @@ from loanapp.formatting import money as show_money
 from loanapp.outcomes.worker import check_in_link
 from loanapp.servicing import queries
 from loanapp.servicing.policy import current_policy
+from risk.amortization import Installment
+from risk.disclosure import group_payments
 
 bp = Blueprint("portal", __name__, url_prefix="/my")
 
@@ -75,7 +77,7 @@ def loan(loan_id: int):  # type: ignore[no-untyped-def]
         except ValueError:
             chosen = None
         if chosen is None or not today <= chosen <= latest:
-            quote_error = _("Choose a date from today to %(date)s.", date=latest.isoformat())
+            quote_error = _("Choose a date from today to %(date)s.", date=_day(latest, locale))
             status = 422
         elif loan.status == "active":
             quote = {"date": chosen, "amount": queries.payoff_quote(loan, chosen, row)}
@@ -121,7 +123,16 @@ def loan(loan_id: int):  # type: ignore[no-untyped-def]
         position=position,
         schedule=schedule,
         paid_count=sum(1 for line in lines if line.status == "paid"),
+        groups=group_payments(
+            [
+                Installment(r.number, r.due_date, r.payment, r.interest, r.principal, r.balance)
+                for r in installments
+            ]
+        ),
         history=history,
+        adjustments=[
+            (_day(a.effective_on, locale), show_money(a.amount), a.kind) for a in queries.adjustments_of(loan)
+        ],
         today=today,
         latest=latest,
         quote=quote,

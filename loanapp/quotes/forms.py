@@ -5,11 +5,12 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DecimalField, SelectField
+from wtforms import SelectField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, ValidationError
 
-TERMS = (24, 36, 48, 60, 72, 84)
+from loanapp.applications.vocabulary import DEFAULT_TERM_MONTHS, TERMS
+from loanapp.inputs import MoneyField, NumberField
 
 
 def two_decimals(_form: Any, field: Any) -> None:
@@ -18,9 +19,8 @@ def two_decimals(_form: Any, field: Any) -> None:
 
 
 class QuoteForm(FlaskForm):
-    amount_financed = DecimalField(
+    amount_financed = MoneyField(
         _l("How much do you want to borrow? ($)"),
-        places=None,
         validators=[InputRequired(_l("Enter an amount.")), two_decimals],
         render_kw={"inputmode": "decimal", "autocomplete": "off"},
     )
@@ -28,12 +28,11 @@ class QuoteForm(FlaskForm):
         _l("Pay it back over"),
         coerce=int,
         choices=[SelectChoice(t, _l("%(months)d months", months=t)) for t in TERMS],
-        default=60,
+        default=DEFAULT_TERM_MONTHS,
         validators=[DataRequired()],
     )
-    annual_rate = DecimalField(
+    annual_rate = NumberField(
         _l("Interest rate (% per year)"),
-        places=None,
         validators=[two_decimals],
         render_kw={"inputmode": "decimal"},
     )

@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import Blueprint, current_app, render_template
 from flask.views import MethodView
+from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_smorest import abort
@@ -66,9 +67,11 @@ def balance_chart(tila: TruthInLending) -> charts.Chart:
     rows = tila.schedule
     return charts.Chart(
         title=_("Balance after each payment"),
-        x_labels=[row.due_date.strftime("%b %Y") if row.due_date else str(row.number) for row in rows],
+        # Month names in the page's language ("dic 2026" on a Spanish page).
+        x_labels=[format_date(row.due_date, "MMM yyyy") if row.due_date else str(row.number) for row in rows],
         series=[charts.Series(_("Balance"), [row.balance for row in rows])],
         y_format=lambda v: show_money(v).split(".")[0],
+        width=420,  # drawn for a phone: its labels stay readable at 390 px
     )
 
 

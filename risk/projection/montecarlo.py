@@ -622,11 +622,25 @@ def _book_pipeline(
     cdf = running_co[:, :window]
     within = cdf[:, -1]
     count = rng.binomial(booked, within)
-    path = np.repeat(np.arange(b), count)
+    # The month's new loans of a path are alike (same flows by age): a few charge-offs get their age
+    # one by one, many get them by one multinomial draw, exact in distribution either way, so a big
+    # pipeline costs per path and month rather than per loan.
+    small = np.flatnonzero((count > 0) & (count <= EXACT_EVENTS))
+    path = np.repeat(small, count[small])
     if path.size:
         u = rng.random(path.shape[0]) * within.take(path)
         age = np.minimum(_count_at_most(cdf, path, u), window - 1)
         out.add(path, j + 1 + age, None, ctx.new_flows[:, age])
+    big = np.flatnonzero(count > EXACT_EVENTS)
+    if big.size:
+        pmf = np.maximum(np.diff(cdf[big], axis=1, prepend=0.0), 0.0)
+        by_age = rng.multinomial(count[big], pmf / pmf.sum(axis=1, keepdims=True)).astype(np.float64)
+        out.add(
+            np.repeat(big, window),
+            np.tile(j + 1 + np.arange(window), big.shape[0]),
+            by_age.ravel(),
+            (ctx.new_flows[:, None, :window] * by_age[None]).reshape(_FLOWS, -1),
+        )
     # Payoff probability given no charge-off (``where`` rather than errstate: this runs every month).
     rest = 1 - within
     scale = np.divide(1.0, rest, out=np.zeros(b), where=rest > 0)

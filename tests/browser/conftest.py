@@ -19,6 +19,8 @@ from tests import databases
 from tests.conftest import FAST_HASH
 
 CHROMIUM = "/usr/bin/chromium"
+#: The served app of each live server, by its URL: a test may prepare data the demo lacks.
+LIVE_APPS: dict[str, Any] = {}
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -53,9 +55,12 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
+    base = f"http://127.0.0.1:{server.server_port}"
+    LIVE_APPS[base] = app
     try:
-        yield f"http://127.0.0.1:{server.server_port}"
+        yield base
     finally:
+        LIVE_APPS.pop(base, None)
         server.shutdown()
         thread.join(timeout=10)
         from loanapp.extensions import db

@@ -22,7 +22,7 @@ def test_worker_landing_shows_the_application_status(app: Flask, client, auth, u
     assert "You have not applied yet." in client.get("/home").get_data(as_text=True)
     application_id = _apply_as_worker(app, users)
     text = client.get("/home").get_data(as_text=True)
-    assert f"Application #{application_id}: Submitted." in text
+    assert "Status: Submitted." in text and "What to do next" in text
     assert f"/my-application/{application_id}" in text
 
 

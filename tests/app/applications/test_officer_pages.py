@@ -55,12 +55,15 @@ def test_queue_lists_filters_and_counts_by_status(app: Flask, client, auth, made
     auth.login("officer")
     page = client.get("/applications").get_data(as_text=True)
     assert "Reyes, Ana" in page and f"/applications/{first}" in page
-    assert "2 applications" in page
+    assert "1 application" in page  # it opens on work to do: the approved one waits for the worker
+    assert "2 applications" in client.get("/applications?status=all").get_data(as_text=True)
     only_submitted = client.get("/applications?status=submitted").get_data(as_text=True)
     assert "1 application" in only_submitted
-    employed = client.get("/applications?employment_status=employed&sort=newest").get_data(as_text=True)
+    employed = client.get("/applications?status=all&employment_status=employed&sort=newest").get_data(
+        as_text=True
+    )
     assert "1 application" in employed and "Employed" in employed
-    assert "0 applications" in client.get("/applications?min_age_days=7").get_data(as_text=True)
+    assert "0 applications" in client.get("/applications?status=all&min_age_days=7").get_data(as_text=True)
 
 
 def test_queue_pages_through_applications(app: Flask, client, auth, made, monkeypatch) -> None:  # type: ignore[no-untyped-def]
@@ -239,7 +242,8 @@ def test_officer_books_the_accepted_offer_and_the_worker_sees_the_loan(
     )
     assert response.status_code == 302 and "/loans/" in response.headers["Location"]
     loan_page = client.get(response.headers["Location"]).get_data(as_text=True)
-    assert "reserve commitment $1,275.00" in loan_page
+    assert "the reserve stands behind $1,275.00 of it" in loan_page
+    assert f"/servicing/loans/{response.headers['Location'].rsplit('/', 1)[1]}" in loan_page
     again = client.post(
         f"/applications/{application_id}/booking",
         data={
@@ -254,8 +258,10 @@ def test_officer_books_the_accepted_offer_and_the_worker_sees_the_loan(
     status = client.get(f"/my-application/{application_id}").get_data(as_text=True)
     assert "See your loan" in status
     loan_url = response.headers["Location"]
-    worker_view = client.get(loan_url).get_data(as_text=True)
+    # One loan page for the borrower: the disclosure and the live balance together.
+    worker_view = client.get(loan_url, follow_redirects=True).get_data(as_text=True)
     assert "Your car loan" in worker_view and "Truth-in-Lending disclosure" in worker_view
+    assert "Where you stand today" in worker_view
     assert "reserve commitment" not in worker_view
 
 
