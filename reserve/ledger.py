@@ -618,6 +618,10 @@ class Outcome:
     claim_id: int | None = None
 
 
+#: ``session.info`` key: True when the last ``Request.run`` answered an earlier request's result.
+REPLAYED = "reserve_request_replayed"
+
+
 class _Replay(Exception):
     """Raised inside the savepoint when, once locked, the key turns out to be taken already."""
 
@@ -663,6 +667,8 @@ class Request:
     def run(self, work: Callable[[], tuple[Outcome, T]], load: Callable[[Outcome], T]) -> T:
         """Do ``work`` once per key: a repeat returns the first result (``load``), a changed repeat conflicts."""
         require_real_savepoints(self.session)
+        # Tells the caller whether this call did the work or answered a twin's (so it audits once).
+        self.session.info[REPLAYED] = True
         outcome = self.previous()
         if outcome is not None:
             return load(outcome)
@@ -690,4 +696,5 @@ class Request:
             if outcome is None:
                 raise
             return load(outcome)
+        self.session.info[REPLAYED] = False
         return result

@@ -122,7 +122,8 @@ class Lists:
 
 
 def digits(text: str) -> str:
-    return re.sub(r"\D", "", text or "")
+    """The ASCII digits of ``text`` (``\\d`` would count Arabic-Indic and other Unicode digits)."""
+    return re.sub(r"[^0-9]", "", text or "")
 
 
 def normal_phone(text: str) -> str:
@@ -194,7 +195,7 @@ def check_application(data: ApplicationInput, *, today: date, limits: ProgramLim
         if len(digits(data.ssn_last4)) > 4:
             # Never keep more than four digits, even by mistake.
             _add(errors, "ssn_last4", _l("Enter only the last 4 digits of your Social Security number."))
-        elif not re.fullmatch(r"\d{4}", data.ssn_last4):
+        elif not re.fullmatch(r"[0-9]{4}", data.ssn_last4):  # ASCII only: \d takes "٤٤٤٤" too
             _add(errors, "ssn_last4", _l("Enter 4 digits."))
     if data.phone and not normal_phone(data.phone):
         _add(errors, "phone", _l("Enter a 10-digit phone number, like 315-555-0123."))

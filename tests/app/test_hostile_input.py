@@ -75,3 +75,10 @@ def test_a_newline_in_next_does_not_reach_the_location_header(client, users) -> 
     )
     assert response.status_code == 302
     assert "\n" not in response.headers["Location"] and "Set-Cookie" not in response.headers["Location"]
+
+
+def test_only_ascii_digits_count_as_digits() -> None:
+    """SSN-last-4 took Arabic-Indic digits ("٤٤٤٤"): \\d matches any Unicode digit."""
+    from loanapp.applications.rules import digits
+
+    assert digits("٤٤٤٤") == "" and digits("12-34") == "1234"
