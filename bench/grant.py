@@ -2,8 +2,8 @@
 (run: python bench/grant.py).
 
 On the synthetic books of ``bench/projection.py`` (1,000 and 10,000 loans, 10,000 paths x 36 months)
-with a reserve made tight on purpose (a quarter of the book's commitments available, no grant money,
-a pipeline), it prints the simulation's time, the search's time and number of tries, the grant found
+with a reserve made tight on purpose (a fiftieth of the book's commitments available, no grant money,
+the pipeline of ``bench/projection.py``), it prints the simulation's time, the search's time and number of tries, the grant found
 for a 5% target arriving in month 3, and checks it on the same paths: the amount meets the target and
 the amount one step below does not.
 """
@@ -19,7 +19,7 @@ from risk.projection import Reserve, simulate
 from risk.projection.grant import GrantReplay, grant_needed
 
 TARGET = 0.05
-MONTH = 3
+MONTH = 1
 
 
 def main() -> None:
@@ -28,16 +28,16 @@ def main() -> None:
     for n in (1_000, 10_000):
         book, reserve, assumptions = setting(n)
         assumptions = dataclasses.replace(assumptions, grant_deposits_cents=0)
-        reserve = Reserve(available_cents=int(book.commitment_cents.sum() // 4))
-        start = time.perf_counter()
+        reserve = Reserve(available_cents=int(book.commitment_cents.sum() // 50))
+        start = time.process_time()
         base = simulate(book, reserve, transitions, assumptions)
-        simulated = time.perf_counter() - start
-        start = time.perf_counter()
+        simulated = time.process_time() - start
+        start = time.process_time()
         found = grant_needed(book, reserve, transitions, assumptions, target=TARGET, month=MONTH)
-        searched = time.perf_counter() - start
+        searched = time.process_time() - start
         print(
-            f"{n:>7,} loans: simulate {simulated:5.1f} s, P(run out) {base.exhaustion_probability[-1]:.3f}; "
-            f"search {searched:5.1f} s, {found.evaluations} tries; grant "
+            f"{n:>7,} loans: simulate {simulated:5.1f} s CPU, P(run out) {base.exhaustion_probability[-1]:.3f}; "
+            f"search {searched:5.1f} s CPU, {found.evaluations} tries; grant "
             + ("none can" if found.amount_cents is None else f"${found.amount_cents / 100:,.0f}")
             + (
                 f" (P with it {found.probability:.3f}, step ${found.step_cents / 100:,.0f})"

@@ -158,7 +158,8 @@ def run(
                 }
             )
             k += 1
-        db.session.execute(insert(Notice), rows)
+        if rows:
+            db.session.execute(insert(Notice), rows)
         db.session.commit()
         queued = db.session.scalar(select(func.count()).select_from(Notice)) or 0
         channels = dict(
@@ -166,6 +167,8 @@ def run(
         )
         print(f"pending: {queued} notices ({channels.get('email', 0)} email, {channels.get('sms', 0)} SMS)")
 
+        del workers, template, rows
+        db.session.remove()  # the sender starts with an empty session, as in the scheduler
         started = time.perf_counter()
         result = runner.run_job("notices", dt.date(2026, 12, 10), trigger="manual")
         first = time.perf_counter() - started

@@ -29,6 +29,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
     os.makedirs(app.instance_path, exist_ok=True)
     register_extensions(app)
+    from loanapp.security import BoundedIntConverter
+
+    app.url_map.converters["int"] = BoundedIntConverter  # before any route is added
     register_blueprints(app)
     register_request_hooks(app)
     register_errorhandlers(app)
@@ -135,12 +138,14 @@ def register_blueprints(app: Flask) -> None:
         # JSON writes authenticate with bearer tokens only (see api.core), so CSRF tokens do not apply.
         csrf.exempt(blueprint)
         api.register_blueprint(blueprint)
+    api.document_access()
 
 
 def register_request_hooks(app: Flask) -> None:
     from loanapp import access, security
     from loanapp.api.core import load_bearer_user
 
+    app.before_request(security.refuse_nul_bytes)
     app.before_request(load_bearer_user)
     app.before_request(access.enforce)
     app.after_request(security.add_headers)

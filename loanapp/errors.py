@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, current_app, jsonify, render_template, request
-from werkzeug.exceptions import HTTPException, InternalServerError
+from sqlalchemy.exc import DataError
+from werkzeug.exceptions import BadRequest, HTTPException, InternalServerError
 
 from loanapp.extensions import db
 
@@ -50,5 +51,17 @@ def handle_http_exception(error: HTTPException) -> Any:
     return render_template("errors/error.html", error=error), error.code or 500
 
 
+def handle_unstorable_value(error: Exception) -> Any:
+    """A value the database cannot hold (a number beyond its column, a NUL in text): the client's
+    input, so a 400 with nothing written, never a 500. Validation should have caught it first."""
+    db.session.rollback()
+    current_app.logger.warning("unstorable value refused: %s", error)
+    return handle_http_exception(
+        BadRequest(description="A value is out of range or holds characters that cannot be stored.")
+    )
+
+
 def register(app: Flask) -> None:
     app.register_error_handler(HTTPException, handle_http_exception)
+    app.register_error_handler(DataError, handle_unstorable_value)
+    app.register_error_handler(OverflowError, handle_unstorable_value)

@@ -26,7 +26,8 @@ def select_locale() -> str | None:
     """Staff roles read English; otherwise a visible switch (kept in the session) wins, then the
     account's choice, then the browser's."""
     languages = current_app.config["LANGUAGES"]
-    if not has_request_context():  # a command or a job (seed-demo, the scheduler): no session, no browser
+    if not has_request_context():
+        # Jobs and commands (seed-demo, the notices sender) have no session or browser to ask.
         return current_app.config["BABEL_DEFAULT_LOCALE"]  # type: ignore[no-any-return]
     if _staff_signed_in():
         return current_app.config["BABEL_DEFAULT_LOCALE"]  # type: ignore[no-any-return]

@@ -12,4 +12,7 @@ from flask.json.provider import DefaultJSONProvider
 class ExactJSONProvider(DefaultJSONProvider):
     def loads(self, s: str | bytes, **kwargs: Any) -> Any:
         kwargs.setdefault("parse_float", Decimal)
-        return json.loads(s, **kwargs)
+        try:
+            return json.loads(s, **kwargs)
+        except RecursionError as exc:  # nested thousands deep: bad JSON like any other
+            raise ValueError("JSON nested too deep") from exc

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, current_app, session
+from flask import Response, abort, current_app, jsonify, request, session
+from werkzeug.routing import IntegerConverter
 
 # No inline scripts or styles, nothing from another origin: the service runs inside a credit union's network.
 CONTENT_SECURITY_POLICY = (
@@ -52,3 +53,39 @@ def clear_session() -> None:
     kept = {key: session[key] for key in KEPT_ON_SIGN_OUT if key in session}
     session.clear()
     session.update(kept)
+
+
+# --- hostile input: refused with a 4xx before it reaches a view or the database -------------------------
+
+#: Ids in URLs are database integers (PostgreSQL ``integer``): larger ones name nothing.
+MAX_ID = 2**31 - 1
+
+
+class BoundedIntConverter(IntegerConverter):
+    """Flask's ``int`` converter, up to :data:`MAX_ID`: a bigger id is a 404, not an overflow (500)."""
+
+    def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(map, *args, **kwargs)
+
+
+def refuse_nul_bytes() -> Any:
+    """before_request: text with a NUL byte cannot be stored (PostgreSQL refuses it mid-write, a 500);
+    refuse it at the door. Uploaded files are binary and are not looked at."""
+    if "\x00" in request.query_string.decode("latin-1") or "%00" in request.query_string.decode("latin-1"):
+        return _bad_input("A value holds a NUL character.")
+    if any("\x00" in value for value in request.form.values()):
+        return _bad_input("A value holds a NUL character.")
+    if request.is_json:
+        raw = request.get_data(cache=True)
+        if b"\x00" in raw or b"\\u0000" in raw:
+            return _bad_input("A value holds a NUL character.")
+    return None
+
+
+def _bad_input(message: str) -> Any:
+    if request.path.startswith("/api/"):
+        response = jsonify(message=message)
+        response.status_code = 400
+        return response
+    return abort(400, description=message)

@@ -321,7 +321,7 @@ class DecisionForm(FlaskForm):
         validate_choice=False,
     )
     reasons = MultiCheckboxField(
-        "Principal reasons (decline)",
+        "Principal reasons (decline; for a counter-offer, why it differs)",
         choices=choices((code, str(text)) for code, text in ADVERSE_ACTION_REASONS.items()),
         validate_choice=False,
     )

@@ -655,7 +655,8 @@ def decide(
             annual_rate=data.annual_rate if offer else None,
             term_months=data.term_months if offer else None,
             payment=figures.payment if offer else None,
-            reasons=list(data.reasons) if not offer else [],
+            # A decline's principal reasons (Reg B); a counter-offer's say why the terms differ.
+            reasons=list(data.reasons) if data.kind != "approve" else [],
             note=data.note.strip(),
             monthly_income=figures.monthly_income,
             income_source=str(figures.income_source),

@@ -415,6 +415,12 @@ def check_decision(
         if len(data.reasons) > 4:
             _add(errors, "reasons", "Give the principal reasons: at most four (Regulation B).")
         return errors
+    if data.kind == "counter_offer":
+        unknown = [r for r in data.reasons if r not in ADVERSE_ACTION_REASONS]
+        if unknown:
+            _add(errors, "reasons", f"Unknown reasons: {', '.join(unknown)}.")
+        if len(data.reasons) > 4:
+            _add(errors, "reasons", "Give the principal reasons: at most four (Regulation B).")
     for name in ("amount", "annual_rate", "term_months"):
         if getattr(data, name) is None:
             _add(errors, name, "This is required.")

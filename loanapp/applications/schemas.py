@@ -322,7 +322,9 @@ class NewDecisionSchema(VersionedSchema):
     reasons = fields.List(
         fields.String(validate=validate.OneOf(list(ADVERSE_ACTION_REASONS))),
         load_default=list,
-        metadata={"description": "Principal reasons for a decline (at least one)."},
+        metadata={
+            "description": "Principal reasons for a decline (at least one); why a counter-offer differs."
+        },
     )
     note = fields.String(load_default="", validate=validate.Length(max=2000))
 

@@ -18,7 +18,8 @@ from decimal import Decimal
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import ARRAY, Integer, case, cast, func, or_, select, union
+from sqlalchemy.dialects.postgresql import array
 
 from loanapp.accounts.models import User
 from loanapp.applications.models import Application
@@ -41,6 +42,35 @@ REASONS = (
     "insurance_lapsed",
 )
 SORTS = ("days_past_due", "name", "next_action_on", "last_contact", "loan")
+
+
+def _postgres() -> bool:
+    return bool(db.session.get_bind().dialect.name == "postgresql")
+
+
+def _unnest(values: list[int]) -> Any:
+    return select(func.unnest(cast(array(values), ARRAY(Integer))))
+
+
+def in_ids(column: Any, ids: Iterable[int]) -> Any:
+    """``column IN ids`` for a set of loan ids that may run to thousands. On PostgreSQL one array
+    parameter, unnested into a subquery, so the planner hashes it (a semi-join) instead of binding a
+    placeholder per id or comparing each row with every element (``= ANY(array)`` is linear)."""
+    values = sorted(set(ids)) or [0]
+    if _postgres():
+        return column.in_(_unnest(values))
+    return column.in_(values)
+
+
+def past_due_or(ids: Iterable[int]) -> Any:
+    """Loans past due (the servicing rows' index) or in ``ids``: one hashed semi-join on PostgreSQL."""
+    values = sorted(set(ids))
+    if not values:
+        return LoanServicing.days_past_due > 0
+    if _postgres():
+        late = select(LoanServicing.loan_id).where(LoanServicing.days_past_due > 0)
+        return LoanServicing.loan_id.in_(union(late, _unnest(values)))
+    return or_(LoanServicing.days_past_due > 0, LoanServicing.loan_id.in_(values))
 
 
 def grace_days() -> int:
@@ -72,12 +102,12 @@ def _standing_payments(loan_ids: Iterable[int], since: dt.date) -> dict[int, lis
     if not ids:
         return found
     reversed_ids = select(Payment.reverses_id).where(
-        Payment.loan_id.in_(ids), Payment.reverses_id.is_not(None)
+        in_ids(Payment.loan_id, ids), Payment.reverses_id.is_not(None)
     )
     for loan_id, received_on, amount in db.session.execute(
         select(Payment.loan_id, Payment.received_on, Payment.amount)
         .where(
-            Payment.loan_id.in_(ids),
+            in_ids(Payment.loan_id, ids),
             Payment.kind == "payment",
             Payment.received_on >= since,
             Payment.id.not_in(reversed_ids),
@@ -245,10 +275,30 @@ def _recent_promises(today: dt.date) -> list[PromiseView]:
     rows = db.session.scalars(
         select(PromiseToPay)
         .join(Loan, Loan.id == PromiseToPay.loan_id)
-        .where(PromiseToPay.promised_on >= horizon, Loan.status == LoanStatus.ACTIVE.value)
+        .where(
+            PromiseToPay.promised_on >= horizon,
+            PromiseToPay.promised_on <= today,
+            Loan.status == LoanStatus.ACTIVE.value,
+        )
         .order_by(PromiseToPay.loan_id, PromiseToPay.promised_on, PromiseToPay.id)
     ).all()
     return promise_views(rows, today)
+
+
+def _follow_ups(today: dt.date) -> dict[int, dt.date]:
+    """Loans whose latest contact set a next action for today or earlier."""
+    latest = (
+        select(ContactLog.loan_id, func.max(ContactLog.id).label("contact_id"))
+        .group_by(ContactLog.loan_id)
+        .subquery("latest_for_follow_up")
+    )
+    return dict(
+        db.session.execute(
+            select(ContactLog.loan_id, ContactLog.next_action_on)
+            .join(latest, latest.c.contact_id == ContactLog.id)
+            .where(ContactLog.next_action_on <= today)
+        ).all()
+    )
 
 
 def worklist(
@@ -259,36 +309,34 @@ def worklist(
     Reasons: ``past_due`` (days past due as of the last aging or payment), ``promise_due`` (an open
     promise dated today or earlier, within its grace), ``promise_broken`` (broken and no contact
     since), ``follow_up`` (the latest contact's next action date has come), ``plan_ending`` (a
-    hardship plan's first payment falls within ``COLLECTIONS_PLAN_ENDING_DAYS``).
+    hardship plan's first payment falls within ``COLLECTIONS_PLAN_ENDING_DAYS``), ``message_failed``
+    and ``insurance_lapsed``.
+
+    For speed on a big book, every reason but ``past_due`` is first gathered as a set of loan ids
+    (each from a small table); the list is then one indexed query on the servicing rows, and the
+    page's contact columns are read for its rows only.
     """
     per_page = per_page or int(current_app.config["COLLECTIONS_PAGE_SIZE"])
     ending = today + dt.timedelta(days=int(current_app.config["COLLECTIONS_PLAN_ENDING_DAYS"]))
 
-    # The latest contact per loan (ids grow with time: the newest entry has the largest id).
-    latest_id = (
-        select(ContactLog.loan_id, func.max(ContactLog.id).label("contact_id"))
-        .group_by(ContactLog.loan_id)
-        .subquery("latest")
-    )
-    last = db.aliased(ContactLog, name="last_contact")
-
     promises = _recent_promises(today)
-    promise_reasons: dict[int, set[str]] = defaultdict(set)
+    reasons_of: dict[int, set[str]] = defaultdict(set)
     latest_promise: dict[int, PromiseView] = {}
     for view in promises:
         latest_promise[view.loan_id] = view  # ordered by date: the last one wins
+    broken = {v.loan_id for v in promises if v.status == BROKEN}
     contacted = dict(
         db.session.execute(
             select(ContactLog.loan_id, func.max(ContactLog.contacted_on))
-            .where(ContactLog.loan_id.in_({v.loan_id for v in promises if v.status == BROKEN} or {0}))
+            .where(in_ids(ContactLog.loan_id, broken))
             .group_by(ContactLog.loan_id)
         ).all()
     )
     for view in promises:
         if view.status == OPEN and view.promised_on <= today:
-            promise_reasons[view.loan_id].add("promise_due")
+            reasons_of[view.loan_id].add("promise_due")
         elif view.status == BROKEN and (contacted.get(view.loan_id) or dt.date.min) <= view.grace_until:
-            promise_reasons[view.loan_id].add("promise_broken")
+            reasons_of[view.loan_id].add("promise_broken")
     plan_ending = dict(
         db.session.execute(
             select(HardshipPlan.loan_id, func.min(HardshipPlan.resumes_on))
@@ -296,30 +344,21 @@ def worklist(
             .group_by(HardshipPlan.loan_id)
         ).all()
     )
+    for name, ids in (
+        ("follow_up", _follow_ups(today)),
+        ("plan_ending", plan_ending),
+        ("message_failed", _failed_messages()),
+        ("insurance_lapsed", lapsed_insurance(today)),
+    ):
+        for loan_id in ids:
+            reasons_of[loan_id].add(name)
 
-    failed = _failed_messages()
-    lapsed = lapsed_insurance(today)
-    conditions = [
-        LoanServicing.days_past_due > 0,
-        and_(last.next_action_on.is_not(None), last.next_action_on <= today),
-    ]
-    flagged = set(promise_reasons) | set(plan_ending) | failed | lapsed
-    if flagged:
-        conditions.append(Loan.id.in_(flagged))
-    needs = or_(*conditions)
     if filters.reason == "past_due":
         needs = LoanServicing.days_past_due > 0
-    elif filters.reason == "follow_up":
-        needs = and_(last.next_action_on.is_not(None), last.next_action_on <= today)
-    elif filters.reason in ("promise_due", "promise_broken"):
-        ids = {i for i, r in promise_reasons.items() if filters.reason in r}
-        needs = Loan.id.in_(ids or {0})
-    elif filters.reason == "plan_ending":
-        needs = Loan.id.in_(set(plan_ending) or {0})
-    elif filters.reason == "message_failed":
-        needs = Loan.id.in_(failed or {0})
-    elif filters.reason == "insurance_lapsed":
-        needs = Loan.id.in_(lapsed or {0})
+    elif filters.reason in REASONS:
+        needs = in_ids(LoanServicing.loan_id, {i for i, r in reasons_of.items() if filters.reason in r})
+    else:
+        needs = past_due_or(reasons_of)
 
     query = (
         select(
@@ -335,26 +374,22 @@ def worklist(
             LoanServicing.total_to_interest,
             LoanServicing.total_to_principal,
             LoanServicing.principal_balance,
-            last.contacted_at,
-            last.outcome,
-            last.next_action_on,
             CollectionCase.assigned_to,
         )
-        .select_from(Loan)
-        .join(LoanServicing, LoanServicing.loan_id == Loan.id)
+        .select_from(LoanServicing)
+        .join(Loan, Loan.id == LoanServicing.loan_id)
         .join(Application, Application.id == Loan.application_id)
         .join(User, User.id == Loan.borrower_id)
         .outerjoin(CollectionCase, CollectionCase.loan_id == Loan.id)
-        .outerjoin(latest_id, latest_id.c.loan_id == Loan.id)
-        .outerjoin(last, last.id == latest_id.c.contact_id)
         .where(Loan.status == LoanStatus.ACTIVE.value, needs)
     )
+    conditions: list[Any] = []
     if filters.bucket:
-        query = query.where(LoanServicing.bucket == filters.bucket)
+        conditions.append(LoanServicing.bucket == filters.bucket)
     if filters.assigned == "unassigned":
-        query = query.where(CollectionCase.assigned_to.is_(None))
+        conditions.append(CollectionCase.assigned_to.is_(None))
     elif isinstance(filters.assigned, int):
-        query = query.where(CollectionCase.assigned_to == filters.assigned)
+        conditions.append(CollectionCase.assigned_to == filters.assigned)
     text = (filters.search or "").strip()
     if text:
         number = loan_number(text)
@@ -367,22 +402,58 @@ def worklist(
             matches.append(CollectionCase.phone_digits.contains(phone, autoescape=True))
         if folded and not folded.isdigit():
             matches.append(CollectionCase.search_name.contains(folded, autoescape=True))
-        query = query.where(or_(*matches) if matches else Loan.id.is_(None))
+        conditions.append(or_(*matches) if matches else Loan.id.is_(None))
+    needs_case = filters.assigned is not None or bool(text)
+    query = query.where(*conditions)
 
-    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    order = {
-        "days_past_due": [LoanServicing.days_past_due],
-        "name": [Application.last_name, Application.first_name],
-        "next_action_on": [last.next_action_on],
-        "last_contact": [last.contacted_at],
-        "loan": [Loan.id],
-    }[filters.sort if filters.sort in SORTS else "days_past_due"]
+    # The count needs no names: only the tables the filters read.
+    counted = (
+        select(func.count())
+        .select_from(LoanServicing)
+        .join(Loan, Loan.id == LoanServicing.loan_id)
+        .where(Loan.status == LoanStatus.ACTIVE.value, needs, *conditions)
+    )
+    if needs_case:
+        counted = counted.outerjoin(CollectionCase, CollectionCase.loan_id == Loan.id)
+    total = db.session.scalar(counted) or 0
+    sort = filters.sort if filters.sort in SORTS else "days_past_due"
+    if sort in ("next_action_on", "last_contact"):
+        latest = (
+            select(ContactLog.loan_id, func.max(ContactLog.id).label("contact_id"))
+            .group_by(ContactLog.loan_id)
+            .subquery("latest")
+        )
+        last = db.aliased(ContactLog, name="last_contact")
+        query = query.outerjoin(latest, latest.c.loan_id == Loan.id).outerjoin(
+            last, last.id == latest.c.contact_id
+        )
+        order = [last.next_action_on if sort == "next_action_on" else last.contacted_at]
+    else:
+        order = {
+            "days_past_due": [LoanServicing.days_past_due],
+            "name": [Application.last_name, Application.first_name],
+            "loan": [Loan.id],
+        }[sort]
     columns = [c.desc().nulls_last() if filters.descending else c.asc().nulls_first() for c in order]
     rows = db.session.execute(
         query.order_by(*columns, Loan.id).limit(per_page).offset((max(page, 1) - 1) * per_page)
     ).all()
 
     ids = [row.id for row in rows]
+    latest_contact = {
+        c.loan_id: c
+        for c in db.session.execute(
+            select(
+                ContactLog.loan_id, ContactLog.contacted_at, ContactLog.outcome, ContactLog.next_action_on
+            ).where(
+                ContactLog.id.in_(
+                    select(func.max(ContactLog.id))
+                    .where(ContactLog.loan_id.in_(ids or [0]))
+                    .group_by(ContactLog.loan_id)
+                )
+            )
+        )
+    }
     due_by = dict(
         db.session.execute(
             select(LoanInstallment.loan_id, func.sum(LoanInstallment.payment))
@@ -390,31 +461,33 @@ def worklist(
             .group_by(LoanInstallment.loan_id)
         ).all()
     )
+    page_promises = {
+        v.loan_id: v
+        for v in promise_views(
+            db.session.scalars(
+                select(PromiseToPay)
+                .where(PromiseToPay.loan_id.in_([i for i in ids if i not in latest_promise] or [0]))
+                .order_by(PromiseToPay.loan_id, PromiseToPay.promised_on, PromiseToPay.id)
+            ).all(),
+            today,
+        )
+    }
     names = {u.id: u.full_name for u in officers()}
     catch_up = _catch_up_with_plans(ids, today)
     items = []
     for row in rows:
-        reasons = []
-        if row.days_past_due > 0:
-            reasons.append("past_due")
-        reasons += sorted(promise_reasons.get(row.id, ()))
-        if row.next_action_on is not None and row.next_action_on <= today:
-            reasons.append("follow_up")
-        if row.id in plan_ending:
-            reasons.append("plan_ending")
-        if row.id in failed:
-            reasons.append("message_failed")
-        if row.id in lapsed:
-            reasons.append("insurance_lapsed")
+        reasons = (["past_due"] if row.days_past_due > 0 else []) + [
+            r for r in REASONS if r in reasons_of.get(row.id, ())
+        ]
         credited = row.total_to_fees + row.total_to_interest + row.total_to_principal  # no fee pyramiding
         if row.id in catch_up:
             amount = catch_up[row.id]
         elif row.days_past_due > 0:
-            amount = (
-                min(max(ZERO, (due_by.get(row.id) or ZERO) - credited), row.principal_balance) + row.fees_due
-            )
+            owed = min(max(ZERO, (due_by.get(row.id) or ZERO) - credited), row.principal_balance)
+            amount = owed + row.fees_due
         else:
             amount = ZERO
+        contact = latest_contact.get(row.id)
         items.append(
             WorklistItem(
                 loan_id=row.id,
@@ -425,13 +498,13 @@ def worklist(
                 days_past_due=row.days_past_due,
                 bucket=row.bucket,
                 amount_to_catch_up=amount,
-                last_contact_at=row.contacted_at,
-                last_outcome=row.outcome,
-                next_action_on=row.next_action_on,
+                last_contact_at=contact.contacted_at if contact else None,
+                last_outcome=contact.outcome if contact else None,
+                next_action_on=contact.next_action_on if contact else None,
                 assigned_to=row.assigned_to,
                 assigned_name=names.get(row.assigned_to) if row.assigned_to else None,
                 reasons=reasons,
-                promise=latest_promise.get(row.id),
+                promise=latest_promise.get(row.id) or page_promises.get(row.id),
                 plan_resumes_on=plan_ending.get(row.id),
             )
         )

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 from typing import Any
 
-from flask import Blueprint, Response, abort, render_template, request
+from flask import Blueprint, abort, render_template, request
 
 import reserve
 from loanapp.access import roles
 from loanapp.clock import business_date
 from loanapp.collections.forms import STATUS_NAMES as PROMISE_STATUS_NAMES
+from loanapp.exports import csv_response, csv_text
 from loanapp.funder.pack import funder_pack
 from loanapp.funder.packet import claim_packet
 from loanapp.funder.register import CSV_COLUMNS, enrolment_register
@@ -97,19 +96,9 @@ def register_csv():  # type: ignore[no-untyped-def]
     result, error, status = _register(request.args.get("month", ""))
     if result is None:
         abort(status, description=error)
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(CSV_COLUMNS)
-    for line in result.lines:
-        writer.writerow(line.csv_row())
-    return Response(
-        out.getvalue(),
-        mimetype="text/csv",
-        headers={
-            "Content-Disposition": (
-                f"attachment; filename=enrolment-register-{result.year}-{result.month:02d}.csv"
-            )
-        },
+    return csv_response(
+        csv_text(CSV_COLUMNS, (line.csv_row() for line in result.lines)),
+        f"enrolment-register-{result.year}-{result.month:02d}.csv",
     )
 
 

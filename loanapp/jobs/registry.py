@@ -24,6 +24,7 @@ JOB_MODULES = (
     "loanapp.projections.jobs",
     "loanapp.notices.jobs",
     "loanapp.outcomes.jobs",
+    "loanapp.reserve_admin.jobs",
 )
 
 

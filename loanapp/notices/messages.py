@@ -51,7 +51,10 @@ def contact() -> dict[str, Any]:
     """The credit union's contact details and how to pay (settings), for pages and messages."""
     config = current_app.config
     phone = str(config["CREDIT_UNION_PHONE"])
-    language = str(get_locale() or "en")[:2]
+    try:
+        language = str(get_locale() or "en")[:2]
+    except RuntimeError:  # a job or command outside any request, with no language forced
+        language = "en"
     return {
         "name": config["CREDIT_UNION_NAME"],
         "address": config["CREDIT_UNION_ADDRESS"],

@@ -406,12 +406,15 @@ def send_pending(
                 .values(status="sending", claimed_at=moment)
             )
             db.session.commit()
-            claimed = db.session.scalars(
-                select(Notice).where(Notice.id.in_(ids), Notice.status == "sending").order_by(Notice.id)
-            ).all()
-            for notice in claimed:
+            # One row at a time and no list of them kept: each commit expires what the session
+            # holds, and rows nobody references leave it (its identity map is weak).
+            for notice_id in ids:
+                notice = db.session.get(Notice, notice_id)
+                if notice is None or notice.status != "sending":
+                    continue
                 outcome = _deliver(notice, transports[notice.channel], now or utcnow())
                 setattr(counts, outcome, getattr(counts, outcome) + 1)
+                del notice
                 db.session.commit()
                 done += 1
                 if limit is not None and done >= limit:
@@ -506,8 +509,8 @@ RETAIN_MONTHS = 25  # 12 CFR 1002.12(b)
 def adverse_action_text(
     *, kind: str, applicant: str, address: str, day: dt.date, reasons: list[str], language: str
 ) -> str:
-    contact = messages.contact()
     with force_locale(language):
+        contact = messages.contact()
         actions = {
             "declined": _("We are unable to offer you the credit you applied for."),
             "counter_offer_refused": _(

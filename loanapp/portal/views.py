@@ -130,6 +130,9 @@ def loan(loan_id: int):  # type: ignore[no-untyped-def]
             ]
         ),
         history=history,
+        adjustments=[
+            (_day(a.effective_on, locale), show_money(a.amount), a.kind) for a in queries.adjustments_of(loan)
+        ],
         today=today,
         latest=latest,
         quote=quote,

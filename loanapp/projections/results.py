@@ -103,7 +103,15 @@ def check(spec: ProjectionSpec, inputs: ProjectionInputs, config: Mapping[str, A
         scenario = scenario_assumptions(inputs.portfolio, assumptions, name)
         scenario.check_against(inputs.portfolio)
     book = group_loans(inputs.portfolio, assumptions)
-    check_work(assumptions, book.n_groups, book.class_state.shape[0], scenarios=len(names))
+    # The grant search keeps one run's path records more, and takes about GRANT_SEARCH_RUNS runs' time.
+    check_work(assumptions, book.n_groups, book.class_state.shape[0], scenarios=len(names) + 1)
+    cost = cost_of(spec, inputs, config)
+    if cost.seconds > assumptions.max_seconds:
+        raise ProjectionError(
+            "paths",
+            f"this run would take about {cost.seconds / 60:,.0f} minutes, more than the limit of "
+            f"{assumptions.max_seconds / 60:,.0f}; ask for fewer paths, draws or months",
+        )
     if int(spec.values["grant_by_months"]) > assumptions.horizon_months:
         raise ProjectionError(
             "grant_by_months", f"must be within the horizon (1 to {assumptions.horizon_months} months)"
@@ -116,7 +124,12 @@ def cost_of(spec: ProjectionSpec, inputs: ProjectionInputs, config: Mapping[str,
     assumptions = model_assumptions(spec, config)
     book = group_loans(inputs.portfolio, assumptions)
     names = scenario_names(spec.scenario, inputs)
-    return estimate_cost(assumptions, book.n_groups, book.class_state.shape[0], scenarios=len(names))
+    classes = book.class_state.shape[0]
+    memory = estimate_cost(assumptions, book.n_groups, classes, scenarios=len(names) + 1).bytes
+    time = estimate_cost(
+        assumptions, book.n_groups, classes, scenarios=len(names) + GRANT_SEARCH_RUNS
+    ).seconds
+    return Cost(memory, time)
 
 
 def work_of(spec: ProjectionSpec, inputs: ProjectionInputs) -> int:

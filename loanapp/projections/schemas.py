@@ -202,11 +202,15 @@ class ProjectionRunSchema(Schema):
             "description": (
                 'The projection: money as exact dollar strings ("1234.56"), probabilities and counts '
                 "as numbers, one list entry per month. `book` (loans, outstanding, committed, available "
-                "today), `expected` (the analytic base case: claims, loss, available... by month), "
-                "`scenarios` (per scenario: `available` and `cumulative_claims` {p5, p50, p95}, "
-                "`exhaustion_probability`, means, `total_claims` {mean, std, percentiles, values, "
-                "histogram}), `transitions` (the roll-rate estimate), `concentration` (by employer), "
-                "`assumptions` (the values used)."
+                "today), `expected` (the average case: the reserve run once on average rates; claims, "
+                "loss, available... by month), `scenarios` (per scenario: `available` and "
+                "`cumulative_claims` {p5, p50, p95}, `exhaustion_probability`, means, `total_claims` "
+                "{mean, std, percentiles, values, histogram}; `total_claims.mean` is the expected claims; "
+                "`same_as_base` and `same_as_base_reason` when a scenario changes nothing), "
+                "`grant_needed` {`target_probability`, `amount` (null: no grant arriving by then can "
+                "meet the target), `by_date`, `probability`, `probability_without`, "
+                "`before_grant_probability`, `step`}, `transitions` (the roll-rate estimate), "
+                "`concentration` (by employer), `assumptions` (the values used)."
             )
         },
     )

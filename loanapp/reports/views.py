@@ -54,8 +54,11 @@ def _report(start: date | None, end: date | None) -> Report:
     return build(queries.facts(current_app.config["TIMEZONE"], start, end))
 
 
+CHART_MONTHS = 18  # the chart's window; the table below it lists every month, and the page says so
+
+
 def monthly_chart(report: Report) -> Any:
-    months = report.groups["month"][-18:]
+    months = report.groups["month"][-CHART_MONTHS:]
     return charts.render(
         charts.Chart(
             title="Applications, decisions and loans by month",
@@ -89,6 +92,8 @@ def program():  # type: ignore[no-untyped-def]
         report=report,
         dimensions=DIMENSIONS,
         monthly_chart=monthly_chart(report) if report.total.applications else None,
+        month_count=len(report.groups["month"]),
+        chart_months=CHART_MONTHS,
         reasons_chart=horizontal_bars("Principal reasons for declines", reasons, "series-2"),
         employers_chart=horizontal_bars("Applications by employer", employers),
         reasons=reasons,

@@ -80,6 +80,7 @@ def present_payment(payment: Payment, reversal: Payment | None = None) -> dict[s
         "posted_on": payment.posted_on,
         "reverses_id": payment.reverses_id,
         "reason": payment.reason,
+        "entered_in_error": payment.entered_in_error or (reversal is not None and reversal.entered_in_error),
         "reversed": reversal is not None,
         "reversal_id": reversal.id if reversal is not None else None,
         "allocation": None
@@ -115,7 +116,12 @@ class Payments(MethodView):
     def get(self, loan_id: int):  # type: ignore[no-untyped-def]
         """Payments received, newest first, with their allocation; a returned payment shows its reversal."""
         loan = visible_loan(loan_id)
-        return [present_payment(line.payment, line.reversal) for line in queries.payment_history(loan)]
+        lines = (
+            queries.borrower_history(loan)
+            if request_user().role == "worker"
+            else queries.payment_history(loan)
+        )
+        return [present_payment(line.payment, line.reversal) for line in lines]
 
     @roles("officer")
     @blp.arguments(NewPaymentSchema)
@@ -129,7 +135,11 @@ class Payments(MethodView):
             result = operations.record_payment(
                 loan.id,
                 operations.PaymentInput(
-                    args["amount"], args["received_on"], args["method"], args["reference"]
+                    args["amount"],
+                    args["received_on"],
+                    args["method"],
+                    args["reference"],
+                    args["allow_excess"],
                 ),
                 actor=actor,
                 key=operations.scoped_key(actor, request.headers.get("Idempotency-Key")),
@@ -162,6 +172,7 @@ class PaymentReversal(MethodView):
                 reason=args["reason"],
                 returned_on=args["returned_on"],
                 source="api",
+                entered_in_error=args["entered_in_error"],
             )
         except ServicingError as exc:
             _refuse(exc)

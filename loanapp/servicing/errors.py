@@ -5,6 +5,9 @@ Views turn them into a 4xx answer (API: ``{"message", "errors"}``; pages: the fo
 
 from __future__ import annotations
 
+import datetime as dt
+from decimal import Decimal
+
 
 class ServicingError(Exception):
     status = 422
@@ -22,6 +25,24 @@ class InvalidInput(ServicingError):
 
     def __init__(self, errors: dict[str, list[str]], message: str = "Some fields are not valid.") -> None:
         super().__init__(message, errors)
+
+
+class ExcessNotConfirmed(InvalidInput):
+    """A payment above the loan's payoff, not confirmed: most likely a typo (50000 for 500). Nothing
+    was recorded; ``payoff`` is what pays the loan off on the received date."""
+
+    def __init__(self, amount: Decimal, payoff: Decimal, on: dt.date) -> None:
+        self.amount, self.payoff, self.on = amount, payoff, on
+        super().__init__(
+            {
+                "amount": [
+                    f"{amount:,} is more than the payoff of {payoff:,} on {on.isoformat()}. Check the "
+                    "amount; if the borrower really paid more, confirm it (allow_excess) and the rest "
+                    "is a refund due."
+                ]
+            },
+            "The payment is above the payoff.",
+        )
 
 
 class LoanNotFound(ServicingError):

@@ -100,6 +100,8 @@ class PaymentForm(KeyedForm):
     reference = StringField(
         "Reference (check number, core system id)", validators=[Optional(), Length(max=100)]
     )
+    # Shown only after a payment above the payoff was refused: the officer confirms it.
+    allow_excess = BooleanField("Confirm a payment above the payoff")
 
 
 class ReversalForm(KeyedForm):
@@ -107,6 +109,7 @@ class ReversalForm(KeyedForm):
         "Why it came back", validators=[InputRequired("Say why the payment is reversed."), Length(max=500)]
     )
     returned_on = DayField("Returned on", validators=[Optional()])
+    entered_in_error = BooleanField("Entered in error (never received)")
     # Set by the confirmation page: a reversal re-derives the loan and cannot be taken back.
     confirmed = HiddenField()
 

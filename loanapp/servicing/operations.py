@@ -63,6 +63,7 @@ from loanapp.servicing import positions, queries
 from loanapp.servicing.errors import (
     AlreadyReversed,
     BadKey,
+    ExcessNotConfirmed,
     IdempotencyConflict,
     InvalidInput,
     LoanClosed,
@@ -103,6 +104,10 @@ class PaymentInput:
     received_on: dt.date
     method: str
     reference: str = ""
+    # A payment more than MATURITY_RESIDUAL_TOLERANCE above the payoff is refused unless confirmed
+    # (a typo guard, issue #11): the rest then becomes a refund due. Not part of the idempotency content: a confirmed retry is the
+    # same request.
+    allow_excess: bool = False
 
 
 @dataclass(frozen=True)
@@ -257,6 +262,8 @@ def record_payment(loan_id: int, data: PaymentInput, *, actor: Any, key: str, so
     check_payment(loan, data, policy, today)
     if loan.status != LoanStatus.ACTIVE:
         raise LoanClosed(loan.status)
+    excess_before = _total_excess(loan.id)
+    guard = db.session.begin_nested()  # undone whole when an unconfirmed excess is found
     try:
         with db.session.begin_nested():
             payment = Payment(
@@ -277,11 +284,20 @@ def record_payment(loan_id: int, data: PaymentInput, *, actor: Any, key: str, so
             db.session.flush()
     except IntegrityError:
         # A twin request with the same key committed while we waited for the loan's lock.
+        guard.rollback()
         twin = _existing(key, content_hash)
         if twin is None:
             raise
         return PaymentResult(twin, created=False)
     outcome = replay(loan, data.received_on, actor=actor, policy=policy, today=today)
+    # An overpayment within the residual tolerance (the disclosed final payment a few dollars above
+    # the payoff) closes out as a refund due without asking; more needs confirming.
+    if not data.allow_excess and _total_excess(loan.id) - excess_before > policy.residual_tolerance:
+        allocation = db.session.get(PaymentAllocation, payment.id)
+        payoff = data.amount - (allocation.excess if allocation is not None else ZERO)
+        guard.rollback()
+        raise ExcessNotConfirmed(data.amount, payoff, data.received_on)
+    guard.commit()
     record(
         "payment.recorded",
         "loan_payment",
@@ -296,6 +312,7 @@ def record_payment(loan_id: int, data: PaymentInput, *, actor: Any, key: str, so
             "source": source,
             "backdated": outcome.replayed > 1,
             "payments_reallocated": outcome.replayed,
+            "excess": _total_excess(loan.id) - excess_before,
         },
     )
     return PaymentResult(payment, created=True)
@@ -310,8 +327,13 @@ def reverse_payment(
     reason: str,
     returned_on: dt.date | None = None,
     source: str = "page",
+    entered_in_error: bool = False,
 ) -> PaymentResult:
-    """Reverse a returned payment: a new linked row; the loan is re-derived as if it never came."""
+    """Reverse a returned payment: a new linked row; the loan is re-derived as if it never came.
+
+    ``entered_in_error``: the payment was never received (a typo, the wrong loan) rather than
+    returned; the borrower's history then leaves both rows out instead of showing money returned.
+    """
     today = business_date()
     returned_on = returned_on or today
     content_hash = _hash(
@@ -320,6 +342,7 @@ def reverse_payment(
             "loan_id": loan_id,
             "reason": reason.strip(),
             "returned_on": str(returned_on),
+            "entered_in_error": entered_in_error,
         }
     )
     existing = _existing(key, content_hash)
@@ -361,6 +384,7 @@ def reverse_payment(
                 request_hash=content_hash,
                 reverses_id=original.id,
                 reason=reason.strip(),
+                entered_in_error=entered_in_error,
                 posted_on=today,
                 recorded_by=getattr(actor, "id", None),
                 recorded_at=utcnow(),
@@ -385,10 +409,20 @@ def reverse_payment(
             "received_on": original.received_on,
             "returned_on": returned_on,
             "reason": reason.strip(),
+            "entered_in_error": entered_in_error,
             "payments_reallocated": outcome.replayed,
         },
     )
     return PaymentResult(reversal, created=True)
+
+
+def _total_excess(loan_id: int) -> Decimal:
+    total = db.session.scalar(
+        select(func.coalesce(func.sum(PaymentAllocation.excess), 0)).where(
+            PaymentAllocation.loan_id == loan_id
+        )
+    )
+    return money(Decimal(str(total)))
 
 
 # --- the replay ------------------------------------------------------------------------------------

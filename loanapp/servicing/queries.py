@@ -18,6 +18,7 @@ from loanapp.extensions import db
 from loanapp.loans.models import Loan, LoanInstallment
 from loanapp.loans.states import LoanStatus
 from loanapp.servicing.models import (
+    Adjustment,
     BucketHistory,
     ChargeOff,
     LoanServicing,
@@ -295,6 +296,25 @@ def payment_history(loan: Loan) -> list[HistoryLine]:
     return [HistoryLine(p, a, reversals.get(p.id)) for p, a in rows if p.kind == "payment"]
 
 
+def borrower_history(loan: Loan) -> list[HistoryLine]:
+    """The history the borrower sees: a payment reversed as entered in error was never theirs, so it
+    is left out rather than shown as money returned to them."""
+    return [
+        line for line in payment_history(loan) if line.reversal is None or not line.reversal.entered_in_error
+    ]
+
+
+def adjustments_of(loan: Loan) -> list[Adjustment]:
+    """The loan's closing adjustments (small-balance write-off, refunds due), oldest first."""
+    return list(
+        db.session.scalars(
+            select(Adjustment)
+            .where(Adjustment.loan_id == loan.id)
+            .order_by(Adjustment.effective_on, Adjustment.id)
+        )
+    )
+
+
 class PaymentLine(NamedTuple):
     """A payment as the worker's page lists it (plain values: read on every visit, no ORM objects)."""
 
@@ -314,6 +334,7 @@ def payment_lines(loan_id: int) -> list[PaymentLine]:
             Payment.reverses_id,
             Payment.received_on,
             Payment.amount,
+            Payment.entered_in_error,
             PaymentAllocation.to_interest,
             PaymentAllocation.to_principal,
         )
@@ -322,10 +343,12 @@ def payment_lines(loan_id: int) -> list[PaymentLine]:
         .order_by(Payment.received_on.desc(), Payment.id.desc())
     ).all()
     returned = {row.reverses_id for row in rows if row.kind == "reversal"}
+    # A payment reversed as entered in error was never the borrower's: left out, not "returned".
+    in_error = {row.reverses_id for row in rows if row.kind == "reversal" and row.entered_in_error}
     return [
         PaymentLine(row.received_on, row.amount, row.id in returned, row.to_interest, row.to_principal)
         for row in rows
-        if row.kind == "payment"
+        if row.kind == "payment" and row.id not in in_error
     ]
 
 

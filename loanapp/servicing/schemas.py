@@ -16,11 +16,25 @@ class NewPaymentSchema(Schema):
     received_on = fields.Date(required=True, error_messages=REQUIRED, metadata={"description": "YYYY-MM-DD"})
     method = fields.String(required=True, validate=validate.OneOf(PAYMENT_METHODS), error_messages=REQUIRED)
     reference = fields.String(load_default="", validate=validate.Length(max=100))
+    allow_excess = fields.Boolean(
+        load_default=False,
+        metadata={
+            "description": "Confirms a payment above the payoff (the rest is a refund due); without it such "
+            "a payment is refused with 422, most likely a typo."
+        },
+    )
 
 
 class PaymentReversalSchema(Schema):
     reason = fields.String(required=True, validate=validate.Length(min=1, max=500), error_messages=REQUIRED)
     returned_on = fields.Date(load_default=None, metadata={"description": "Defaults to today."})
+    entered_in_error = fields.Boolean(
+        load_default=False,
+        metadata={
+            "description": "The payment was never received (a typo, the wrong loan), rather than returned: "
+            "the borrower's history leaves it out instead of showing money returned."
+        },
+    )
 
 
 class AllocationSchema(Schema):
@@ -44,6 +58,9 @@ class PaymentSchema(Schema):
     reverses_id = fields.Integer(allow_none=True)
     reason = fields.String()
     reversed = fields.Boolean(metadata={"description": "The payment came back (see reversal_id)."})
+    entered_in_error = fields.Boolean(
+        metadata={"description": "Reversed as entered in error: never received, so never returned either."}
+    )
     reversal_id = fields.Integer(allow_none=True)
     allocation = fields.Nested(AllocationSchema, allow_none=True)
 

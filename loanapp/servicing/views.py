@@ -22,7 +22,7 @@ from loanapp.extensions import db
 from loanapp.formatting import money as show_money
 from loanapp.loans.models import Loan
 from loanapp.servicing import imports, operations, queries, reports
-from loanapp.servicing.errors import LoanClosed, NotEligibleForChargeOff, ServicingError
+from loanapp.servicing.errors import ExcessNotConfirmed, LoanClosed, NotEligibleForChargeOff, ServicingError
 from loanapp.servicing.forms import (
     COLLATERAL_NAMES,
     METHOD_NAMES,
@@ -32,7 +32,7 @@ from loanapp.servicing.forms import (
     RecoveryForm,
     ReversalForm,
 )
-from loanapp.servicing.models import LoanServicing, Payment
+from loanapp.servicing.models import PAYMENT_METHODS, LoanServicing, Payment
 from loanapp.servicing.policy import current_policy
 from risk.money import ZERO
 
@@ -104,6 +104,7 @@ def render_loan(loan: Loan, status: int = 200, **forms: Any) -> Any:
         "row": row,
         "lines": lines,
         "history": queries.payment_history(loan),
+        "adjustments": queries.adjustments_of(loan),
         "buckets": queries.bucket_history(loan),
         "charge_off": queries.charge_off_of(loan),
         "recoveries": queries.recoveries_of(loan),
@@ -112,6 +113,7 @@ def render_loan(loan: Loan, status: int = 200, **forms: Any) -> Any:
         "payment_form": forms.get("payment_form") or PaymentForm(formdata=None, received_on=today),
         "reversal_form": forms.get("reversal_form") or ReversalForm(formdata=None),
         "reversal_for": forms.get("reversal_for"),
+        "excess_payoff": forms.get("excess_payoff"),
         "charge_off_form": forms.get("charge_off_form") or ChargeOffForm(formdata=None),
         "recovery_form": forms.get("recovery_form") or RecoveryForm(formdata=None, received_on=today),
         "new_key": lambda: uuid.uuid4().hex,
@@ -148,12 +150,21 @@ def record_payment(loan_id: int):  # type: ignore[no-untyped-def]
         result = operations.record_payment(
             loan.id,
             operations.PaymentInput(
-                form.amount.data, form.received_on.data, form.method.data, form.reference.data or ""
+                form.amount.data,
+                form.received_on.data,
+                form.method.data,
+                form.reference.data or "",
+                bool(form.allow_excess.data),
             ),
             actor=current_user,
             key=operations.scoped_key(current_user, form.idempotency_key.data),
             source="page",
         )
+    except ExcessNotConfirmed as exc:
+        # Not a field error to fix but a question: the form comes back with the payoff and a box to
+        # confirm the overpayment (the amount stays as typed).
+        db.session.rollback()
+        return render_loan(_loan(loan_id), 422, payment_form=form, excess_payoff=exc.payoff)
     except ServicingError as exc:
         db.session.rollback()
         _put_errors(form, exc)
@@ -191,6 +202,7 @@ def reverse_payment(loan_id: int, payment_id: int):  # type: ignore[no-untyped-d
             key=operations.scoped_key(current_user, form.idempotency_key.data),
             reason=form.reason.data,
             returned_on=form.returned_on.data,
+            entered_in_error=bool(form.entered_in_error.data),
         )
     except ServicingError as exc:
         db.session.rollback()
@@ -347,6 +359,7 @@ def delinquency_csv():  # type: ignore[no-untyped-def]
 def import_payments():  # type: ignore[no-untyped-def]
     form = ImportForm()
     report = None
+    dry_run = False
     status = 200
     if form.validate_on_submit():
         upload = form.file.data
@@ -354,17 +367,40 @@ def import_payments():  # type: ignore[no-untyped-def]
             form.file.errors = ["Choose the CSV file to import."]
             status = 422
         else:
+            dry_run = request.form.get("action") == "check"
             report = imports.import_payments(
                 upload.stream,
                 actor=current_user,
                 skip_bad=bool(form.skip_bad.data),
                 max_rows=int(current_app.config["PAYMENT_IMPORT_MAX_ROWS"]),
             )
-            if report.errors and not form.skip_bad.data:
+            if dry_run or (report.errors and not form.skip_bad.data):
+                # A dry run posts the rows like a real import, then takes everything back: what it
+                # reports is exactly what importing the file would do.
                 db.session.rollback()
-                status = 422
+                status = 422 if report.errors and not form.skip_bad.data else 200
             else:
                 db.session.commit()
     elif form.is_submitted():
         status = 422
-    return render_template("servicing/import.html", form=form, report=report, columns=imports.COLUMNS), status
+    return render_template(
+        "servicing/import.html",
+        form=form,
+        report=report,
+        dry_run=dry_run,
+        columns=imports.COLUMNS,
+        methods=PAYMENT_METHODS,
+    ), status
+
+
+@bp.route("/payments/import-template.csv")
+@roles("officer")
+def import_template():  # type: ignore[no-untyped-def]
+    """An example file with the header row the import expects and one row to copy."""
+    today = business_date().isoformat()
+    body = ",".join(imports.COLUMNS) + "\r\n" + f"1,229.66,{today},{PAYMENT_METHODS[0]},CORE-000123\r\n"
+    return Response(
+        body,
+        mimetype="text/csv",
+        headers={"Content-Disposition": 'attachment; filename="payment-import-template.csv"'},
+    )

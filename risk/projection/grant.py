@@ -111,7 +111,7 @@ class GrantReplay:
             raise ProjectionError("grant_by_months", f"must be within the horizon (1 to {h} months)")
         assumptions.check_against(portfolio)
         book = group_loans(portfolio, assumptions)
-        check_work(assumptions, book.n_groups)
+        check_work(assumptions, book.n_groups, book.class_state.shape[0])
         seed = _seed(assumptions)
         reg = regimes(portfolio, assumptions)
         self.ctx, _ = _context(portfolio, reserve, transitions, assumptions, book, reg, seed)

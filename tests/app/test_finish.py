@@ -192,5 +192,9 @@ def test_api_documents_money_as_decimal_strings_with_examples(client) -> None:  
     assert payment["type"] == "string" and payment["format"] == "decimal" and "pattern" in payment
     docs = html.unescape(client.get("/api/v1/docs").get_data(as_text=True))
     assert 'id="post-api-v1-quotes"' in docs and 'href="#post-api-v1-quotes"' in docs
-    assert "Example request" in docs and '"amount_financed": "12500.00"' in docs
+    assert (
+        "Example request" in docs
+        and "Example answer (200)" in docs
+        and '"amount_financed": "12500.00"' in docs
+    )
     assert "flask --app" not in docs

@@ -121,7 +121,7 @@ def test_apply_verify_approve_accept_book_and_see_the_loan(
     # The worker reads the offer, accepts it, and sees the schedule.
     sign_in(page, base, *WORKER)
     page.wait_for_url(f"{base}/home")
-    page.get_by_role("link", name="See where it stands").click()
+    page.get_by_role("link", name="See your application").click()
     assert page.get_by_role("heading", name="Your loan offer").is_visible()
     assert "$204.53" in page.content()  # 8,500 at 7.25% over 48 months
     page.get_by_role("button", name="Accept this offer").click()
@@ -144,9 +144,11 @@ def test_apply_verify_approve_accept_book_and_see_the_loan(
     # The worker sees the loan.
     sign_in(page, base, *WORKER)
     page.wait_for_url(f"{base}/home")
-    assert page.get_by_text("Your loan is booked").is_visible()
+    assert page.get_by_role("heading", name=re.compile("Car loan #")).is_visible()
     page.get_by_role("link", name="See your loan").click()
-    page.wait_for_url(loan_url)
+    # One loan page for the borrower, the same one the officer's loan link leads to.
+    page.wait_for_url(re.compile(r".*/my/loans/" + loan_url.rsplit("/", 1)[1] + "$"))
     assert page.get_by_role("heading", name=re.compile("Your car loan")).is_visible()
+    assert page.get_by_role("heading", name="Where you stand today").is_visible()
     assert page.get_by_role("heading", name="Truth-in-Lending disclosure").is_visible()
     assert problems == []

@@ -121,7 +121,7 @@ def test_an_officer_records_a_late_payment_and_the_workers_page_shows_it(
         now = worker.locator(".standing").first.inner_text()
         assert "You are up to date." in now, now
         assert worker.locator(".payment-list li").count() == 2
-        worker.get_by_text("Your payment schedule").click()
+        worker.locator("summary", has_text="Every payment").click()
         assert worker.get_by_text("✓ Paid").count() == 2
     finally:
         phone.close()

@@ -95,7 +95,7 @@ def test_the_owner_reaches_the_same_routes(app: Flask, client, auth, booked) -> 
     for path in (
         f"/my-application/{booked['application_id']}",
         f"/applications/{booked['application_id']}/documents/{booked['document_id']}",
-        f"/loans/{booked['loan_id']}",
+        f"/my/loans/{booked['loan_id']}",
         f"/api/v1/applications/{booked['application_id']}",
         f"/api/v1/loans/{booked['loan_id']}",
     ):
@@ -199,7 +199,7 @@ def test_file_names_with_any_folder_separator_are_refused() -> None:
 
 def test_pages_have_no_inline_script_style_or_outside_asset(app: Flask, client, auth, booked) -> None:  # type: ignore[no-untyped-def]
     pages = {
-        "worker": [f"/my-application/{booked['application_id']}", f"/loans/{booked['loan_id']}", "/home"],
+        "worker": [f"/my-application/{booked['application_id']}", f"/my/loans/{booked['loan_id']}", "/home"],
         "officer": [
             "/applications",
             f"/applications/{booked['application_id']}",

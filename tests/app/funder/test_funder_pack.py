@@ -39,6 +39,7 @@ def program(loan: Any, people: dict[str, Any], on_date: Any) -> dict[str, Any]:
         ),
         actor=people["officer"],
     )
+    on_date(dt.date(2026, 7, 8))
     claim = actions.decide_claim(people["staff"], "approve-1", entry.claim_id, True, dt.date(2026, 7, 8))
     other = make_loan(people, booked_on=dt.date(2026, 6, 10), amount="6000.00")
     db.session.commit()

@@ -96,16 +96,22 @@ def test_a_counter_offer_says_what_changed_and_a_refusal_gets_its_notice(
         application,
         version=application.version,
         data=DecisionInput(
-            kind="counter_offer", amount=Decimal("6000.00"), annual_rate=Decimal("7.50"), term_months=36
+            kind="counter_offer",
+            amount=Decimal("6000.00"),
+            annual_rate=Decimal("7.50"),
+            term_months=36,
+            reasons=("excessive_obligations",),
         ),
         actor=people["officer"],
     )
     [email] = _bodies("decision_counter_offer")
     assert "Usted pidió $8,500.00 a 48 meses; le ofrecemos $6,000.00 a 36 meses" in email.body
+    assert "Por qué:\n- " in email.body  # the counter-offer's reason, in Spanish
     respond_to_offer(application, version=application.version, accept=False, actor=worker)
     [notice] = db.session.scalars(select(AdverseActionNotice)).all()
     assert notice.kind == "counter_offer_refused" and notice.language == "es"
     assert "Le ofrecimos crédito en condiciones distintas" in notice.content
+    assert notice.reasons and "\n" not in notice.reasons  # the counter-offer's one reason
 
 
 def test_booking_payments_and_payoff_tell_the_borrower(app: Flask, people: dict[str, Any]) -> None:
@@ -163,3 +169,29 @@ def test_officers_see_the_workers_language_and_failed_messages(
     auth.login("officer")
     page = client.get(f"/applications/{application.id}").get_data(as_text=True)
     assert "Español" in page and "SMS failed: SMS provider answered 400: number not reachable" in page
+
+
+def test_notices_and_reg_b_text_render_in_jobs_and_commands_outside_any_request(
+    app: Flask, users: Any
+) -> None:
+    from loanapp.accounts.models import User
+    from loanapp.notices import messages
+    from loanapp.notices import operations as ops
+
+    with app.app_context():  # what the scheduler and seed-demo have: no request, no session
+        worker = db.session.get(User, users["worker"])
+        assert messages.contact()["hours"].startswith("Mon-Fri")
+        text = ops.adverse_action_text(
+            kind="declined",
+            applicant="Ana Reyes",
+            address="1 Main St",
+            day=dt.date(2026, 12, 1),
+            reasons=["Ingresos"],
+            language="es",
+        )
+        assert "Acción tomada" in text and "Acreedor: Cooperative Federal" in text
+        [notice] = ops.queue(
+            worker, "payment_due", "test:job", {"amount": "1.00", "date": dt.date(2026, 12, 9)}
+        )
+        assert notice.subject.startswith("Your car loan payment is due")
+        db.session.rollback()

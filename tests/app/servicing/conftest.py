@@ -126,13 +126,20 @@ def loan(people: dict[str, Any], funded: None) -> Any:
 
 
 def pay(
-    loan: Any, amount: str, on: dt.date, actor: Any, *, key: str | None = None, reference: str = ""
+    loan: Any,
+    amount: str,
+    on: dt.date,
+    actor: Any,
+    *,
+    key: str | None = None,
+    reference: str = "",
+    allow_excess: bool = False,
 ) -> Any:
     from loanapp.servicing.operations import PaymentInput, record_payment, scoped_key
 
     return record_payment(
         loan.id,
-        PaymentInput(Decimal(amount), on, "ach", reference),
+        PaymentInput(Decimal(amount), on, "ach", reference, allow_excess),
         actor=actor,
         key=scoped_key(actor, key or secrets.token_hex(8)),
         source="api",

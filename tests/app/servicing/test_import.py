@@ -142,3 +142,23 @@ def test_the_upload_page_reports_bad_rows_and_posts_nothing(
     assert response.status_code == 200 and "1 posted" in response.get_data(as_text=True)
     assert payments() == 1
     assert client.post("/servicing/payments/import", data={}).status_code == 422
+
+
+def test_a_dry_run_on_the_page_says_what_would_post_and_posts_nothing(
+    client: Any, auth: Any, two_loans: tuple[Any, Any]
+) -> None:
+    first, second = two_loans
+    auth.login("officer")
+    text = csv_text([f"{first.id},205.52,2026-02-05,ach,DRY-1", f"{second.id},100.00,2026-02-06,cash,DRY-2"])
+    response = client.post(
+        "/servicing/payments/import",
+        data={"file": (io.BytesIO(text.encode()), "export.csv"), "action": "check"},
+        content_type="multipart/form-data",
+    )
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200 and "Checked: nothing was posted" in page and "would post 2" in page
+    assert payments() == 0
+    template = client.get("/servicing/payments/import-template.csv")
+    lines = template.get_data(as_text=True).splitlines()
+    assert template.mimetype == "text/csv" and lines[0] == "loan_id,amount,received_on,method,reference"
+    assert len(lines[1].split(",")) == 5

@@ -198,6 +198,7 @@ def test_the_scheduler_runs_each_job_on_its_cron_in_new_york(app: Flask) -> None
         "projection_queue",
         "notices",
         "check_ins",
+        "reserve_check",
     }
     aging = jobs["aging"].trigger
     assert str(aging.timezone) == "America/New_York"

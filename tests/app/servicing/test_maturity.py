@@ -21,6 +21,7 @@ from reserve import commitment_balance
 from reserve.check import verify
 from risk.dates import add_months, days_in_month
 from tests.app.servicing.conftest import make_loan, pay
+from tests.app.servicing.test_payments import snapshot
 
 
 def _history(loan: Any) -> list[tuple[str, dt.date]]:
@@ -56,7 +57,7 @@ contract_dates = st.one_of(
 
 
 @settings(
-    max_examples=4,
+    max_examples=3,
     deadline=None,
     phases=[Phase.explicit, Phase.reuse, Phase.generate],  # a shrink replays whole loans: too slow
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
@@ -220,3 +221,72 @@ def test_a_residual_above_the_tolerance_is_billed_and_counts_against_the_final_i
     pay(loan, f"{position.catch_up_amount:.2f}", later, officer)
     db.session.refresh(loan)
     assert loan.status == "paid_off" and _adjustments(loan) == []
+
+
+@settings(
+    max_examples=3,
+    deadline=None,
+    phases=[Phase.explicit, Phase.reuse, Phase.generate],
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    st.booleans(),
+    st.lists(st.integers(0, 25), min_size=11, max_size=11),
+    st.integers(-400, 400),
+    st.integers(0, 5),
+    st.permutations(range(12)),
+)
+@example(False, [0] * 11, -193, 0, list(reversed(range(12))))  # $1.93 short: a write-off
+@example(False, [0] * 11, 400, 2, [11, *range(11)])  # $4.00 over, 2 days early: a refund due
+def test_property_arrival_order_gives_the_date_order_state_with_fees_write_offs_and_refunds(
+    people: dict[str, Any],
+    funded: None,
+    on_date: Any,
+    app: Any,
+    late_fees: bool,
+    late_days: list[int],
+    final_delta_cents: int,
+    final_early_days: int,
+    order: list[int],
+) -> None:
+    """The backdated-payment replay property with the new transaction types: late fees, the
+    small-balance write-off at maturity and refunds due. $8,500 at 7.5% for 12 months from
+    2026-03-05 (the disclosed amounts leave $1.93 owed): installments paid 0-25 days late, the final
+    one a few dollars off the disclosed figure and up to 5 days early; recorded in date order and in
+    a random order, the stored state, allocations, bucket history and adjustments are the same."""
+    app.config["LATE_FEES_ENABLED"] = late_fees
+    officer = people["officer"]
+    with db.session.begin_nested() as example_:
+        loan = _book(people, dt.date(2026, 3, 5), "8500.00", "7.50", 12)
+        installments = queries.installments_of(loan)
+        maturity = loan.maturity_date
+        dated = [
+            (inst.payment, inst.due_date + dt.timedelta(days=late))
+            for inst, late in zip(installments[:-1], late_days, strict=True)
+        ]
+        final_amount = installments[-1].payment + Decimal(final_delta_cents) / 100
+        dated.append((final_amount, maturity - dt.timedelta(days=final_early_days)))
+        on_date(maturity + dt.timedelta(days=30))
+
+        def record(order: list[tuple[Decimal, dt.date]]) -> dict[str, Any]:
+            for amount, day in order:
+                pay(loan, f"{amount:.2f}", day, officer, allow_excess=True)
+            db.session.refresh(loan)
+            return {**snapshot(loan), "adjustments": _adjustments(loan)}
+
+        with db.session.begin_nested() as in_date_order:
+            expected = record(sorted(dated, key=lambda p: p[1]))
+            in_date_order.rollback()
+        assert record([dated[i] for i in order]) == expected
+        kinds = {kind for kind, _, _ in expected["adjustments"]}
+        paid_off = expected["status"] == "paid_off"
+        total_to_principal, total_excess = expected["state"][6], expected["state"][7]
+        assert ("refund_due" in kinds) == (total_excess > 0)
+        assert ("write_off" in kinds) == (paid_off and total_to_principal < loan.principal)
+        if paid_off:
+            assert commitment_balance(db.session, loan.id, maturity + dt.timedelta(days=30)) == 0
+        else:  # owed more than the tolerance at maturity: billed, so past due
+            assert expected["state"][10] > 0
+        assert verify(db.session) == []
+        example_.rollback()
+    app.config["LATE_FEES_ENABLED"] = False

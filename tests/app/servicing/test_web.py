@@ -95,7 +95,9 @@ def test_a_paid_off_or_charged_off_loan_refuses_payments_with_409(
     payoff = client.get(f"/api/v1/loans/{booked.id}/payoff", headers=token_for("officer")).get_json()[
         "payoff_amount"
     ]
-    response = post_payment(client, token_for("officer"), booked.id, key="payoff", amount=payoff)
+    response = post_payment(
+        client, token_for("officer"), booked.id, key="payoff", amount=payoff, received_on="2026-03-17"
+    )
     assert response.status_code == 201 and response.get_json()["servicing"]["principal_balance"] == "0.00"
     refused = post_payment(client, token_for("officer"), booked.id, key="after")
     assert refused.status_code == 409 and "paid off" in refused.get_json()["message"]
