@@ -70,14 +70,24 @@ def balance_paths(
     n = balance_cents.shape[0]
     out = np.empty((n, width), dtype=np.int32)
     owed = balance_cents.astype(np.int64)
+    rate = np.asarray(rate_bp, dtype=np.int64)
+    payment = np.asarray(payment_cents, dtype=np.int64)
     half = _PERIOD_DIVISOR // 2
     if width:
         out[:, 0] = owed
+    # In place, one scratch vector: a book of a million loans makes no new arrays per month.
+    scratch = np.empty_like(owed)
     for j in range(1, width):
-        interest = (owed * rate_bp + half) // _PERIOD_DIVISOR
-        due = owed + interest
-        pay = np.where(j >= remaining_term, due, np.minimum(payment_cents, due))
-        owed = due - pay
+        np.multiply(owed, rate, out=scratch)
+        scratch += half
+        scratch //= _PERIOD_DIVISOR
+        owed += scratch  # what is due: balance and the month's interest
+        # The installment numbered ``remaining_term`` clears the balance; before it, the payment
+        # (or what is due, when less).
+        np.minimum(payment, owed, out=scratch)
+        last = j >= remaining_term
+        scratch[last] = owed[last]
+        owed -= scratch
         out[:, j] = owed
     return out
 

@@ -370,11 +370,12 @@ def _group_flows(book: Book, reserve: Reserve, assumptions: Assumptions) -> Floa
         state = book.class_state.take(book.group_class.take(groups))
         position = np.maximum(months[None, :] + state[:, None] - CHARGE_OFF_LAG, 0)
         balance = np.take_along_axis(book.balances[loans], position, axis=1)
-        flows = _flow_stack(
-            claim_flows(balance, book.commitment[loans][:, None], reserve.policy, assumptions.recovery_rate)
-        )  # (4, chunk, H)
+        flows = claim_flows(
+            balance, book.commitment[loans][:, None], reserve.policy, assumptions.recovery_rate
+        )
         starts = np.flatnonzero(np.r_[True, groups[1:] != groups[:-1]])
-        out[:, groups[starts], :] += np.add.reduceat(flows, starts, axis=1)
+        for f, values in enumerate((flows.loss, flows.from_commitment, flows.from_available, flows.release)):
+            out[f, groups[starts], :] += np.add.reduceat(values, starts, axis=0)
     return out
 
 
