@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app, request, session
+from flask import current_app, has_request_context, request, session
 from flask_babel import get_locale
 from flask_login import current_user
 
@@ -26,6 +26,10 @@ def select_locale() -> str | None:
     """Staff roles read English; otherwise a visible switch (kept in the session) wins, then the
     account's choice, then the browser's."""
     languages = current_app.config["LANGUAGES"]
+    if not has_request_context():
+        # A command or job (seed-demo, the scheduler): no visitor to ask. What they write in a worker's
+        # language chooses it explicitly (force_locale).
+        return current_app.config["BABEL_DEFAULT_LOCALE"]  # type: ignore[no-any-return]
     if _staff_signed_in():
         return current_app.config["BABEL_DEFAULT_LOCALE"]  # type: ignore[no-any-return]
     chosen = session.get("lang")
