@@ -27,7 +27,8 @@ def select_locale() -> str | None:
     account's choice, then the browser's."""
     languages = current_app.config["LANGUAGES"]
     if not has_request_context():
-        # Jobs and commands (seed-demo, the notices sender) have no session or browser to ask.
+        # A command or job (seed-demo, the scheduler): no visitor to ask. What they write in a worker's
+        # language chooses it explicitly (force_locale).
         return current_app.config["BABEL_DEFAULT_LOCALE"]  # type: ignore[no-any-return]
     if _staff_signed_in():
         return current_app.config["BABEL_DEFAULT_LOCALE"]  # type: ignore[no-any-return]

@@ -198,3 +198,10 @@ def test_api_documents_money_as_decimal_strings_with_examples(client) -> None:  
         and '"amount_financed": "12500.00"' in docs
     )
     assert "flask --app" not in docs
+
+
+def test_commands_and_jobs_get_the_default_language_without_a_request(app: Flask) -> None:
+    from flask_babel import get_locale
+
+    with app.app_context():
+        assert str(get_locale()) == "en"  # seed-demo and the scheduler write notices outside requests

@@ -54,7 +54,7 @@ def _fill_application(page: Any, offer_letter: str) -> None:
     label("Down payment ($)").fill("1000")
     label("What is it?").select_option("offer_letter")
     label("Upload a pay stub, offer letter or training letter (optional)").set_input_files(offer_letter)
-    label("Email").fill(WORKER[0])
+    label("Email", exact=True).fill(WORKER[0])
     label("Choose a password").fill(WORKER[1])
     label("I agree that the credit union may contact my employer").check()
 

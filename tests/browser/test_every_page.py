@@ -209,6 +209,11 @@ class Crawl:
         page.goto(f"{self.base}/language/{language}?next=/")
         return context, page
 
+    def leave(self, page: Any, language: str) -> None:
+        """Back to English: the switch is saved on a signed-in account, and other tests share the server."""
+        if language != "en":
+            page.goto(f"{self.base}/language/en?next=/")
+
     def crawl(self, role: str, language: str, email: str | None, password: str | None) -> None:
         context, page = self.session(role, language, email, password)
         viewport = page.viewport_size
@@ -242,6 +247,7 @@ class Crawl:
                     seen.add(shape(target))
                     queue.append((target, path))
         finally:
+            self.leave(page, language)
             context.close()
 
     def forms(self, language: str) -> None:
@@ -265,6 +271,7 @@ class Crawl:
                 self.findings.axe.append(f"anonymous/{language} /apply: the error list did not take focus")
             self.check(page, f"anonymous/{language} /apply (refused)", language, viewport, "apply refused")
         finally:
+            self.leave(page, language)
             context.close()
 
 
