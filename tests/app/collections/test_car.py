@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from loanapp.collections import operations, queries
 from loanapp.collections.models import Collateral, InsuranceProof
 from loanapp.extensions import db
+from loanapp.servicing import queries as servicing_queries
 from loanapp.servicing.errors import InvalidInput
 from tests.app.servicing.conftest import make_loan, pay
 
@@ -66,7 +67,7 @@ def test_a_vin_on_another_live_loan_is_refused_and_the_lien_is_released_on_payof
     with pytest.raises(InvalidInput) as early:
         operations.put_collateral(loan.id, operations.CollateralInput(VIN, "lien_released"), actor=officer)
     assert "title_status" in early.value.errors
-    pay(loan, "9000.00", TODAY, officer, allow_excess=True)
+    pay(loan, str(servicing_queries.payoff_quote(loan, TODAY)), TODAY, officer)
     car = operations.put_collateral(loan.id, operations.CollateralInput(VIN, "lien_released"), actor=officer)
     assert car.lien_released_on == TODAY
     # Paid off, the VIN is free for a new loan on the same car.

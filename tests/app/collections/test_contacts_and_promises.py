@@ -14,6 +14,7 @@ from loanapp.audit.models import AuditEvent
 from loanapp.collections import operations, queries
 from loanapp.collections.models import ContactLog, PromiseToPay
 from loanapp.extensions import db
+from loanapp.servicing import queries as servicing_queries
 from loanapp.servicing.errors import IdempotencyConflict, InvalidInput, LoanClosed
 from loanapp.servicing.operations import reverse_payment, scoped_key
 from tests.app.servicing.conftest import pay
@@ -134,7 +135,12 @@ def test_a_payment_after_the_grace_does_not_keep_the_promise(
 
 def test_a_closed_loan_takes_no_promise(people: dict[str, Any], loan: Any, on_date: Any) -> None:
     on_date(dt.date(2026, 3, 17))
-    pay(loan, "9000.00", dt.date(2026, 3, 17), people["officer"], allow_excess=True)
+    pay(
+        loan,
+        str(servicing_queries.payoff_quote(loan, dt.date(2026, 3, 17))),
+        dt.date(2026, 3, 17),
+        people["officer"],
+    )
     with pytest.raises(LoanClosed):
         operations.make_promise(
             loan.id,
