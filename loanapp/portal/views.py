@@ -94,6 +94,7 @@ def loan(loan_id: int):  # type: ignore[no-untyped-def]
         policy,
         paid_off=loan.status == "paid_off",
         installments=installments,
+        final_payment=position.final_billed,
     )
     schedule = [
         (

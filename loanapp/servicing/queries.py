@@ -91,6 +91,9 @@ class Position:
     total_paid: Decimal
     last_payment_on: dt.date | None
     paid_off_on: dt.date | None
+    #: The final installment as billed (the payoff at maturity, ``risk.delinquency.bill_final``);
+    #: None once the loan is closed.
+    final_billed: Decimal | None = None
 
     @property
     def balance(self) -> Decimal:
@@ -139,11 +142,14 @@ def loan_position(
     on = max(as_of, state.as_of)
     accrued = accrue(state, on)
     credited = row.credited if row is not None else ZERO
+    final_billed = None
     if loan.status == LoanStatus.PAID_OFF:
         standing = delinquency.Standing(0, ZERO, None, None)
         bucket = delinquency.PAID_OFF
     else:
         billed = billed_schedule(loan, state, schedule, money(credited))
+        if billed and loan.status == LoanStatus.ACTIVE:
+            final_billed = billed[-1].amount
         standing = delinquency.standing(
             as_of, billed, money(credited), tolerance=policy.tolerance, balance=state.principal_balance
         )
@@ -168,6 +174,7 @@ def loan_position(
         total_paid=money(row.total_paid) if row is not None else ZERO,
         last_payment_on=row.last_payment_on if row is not None else None,
         paid_off_on=row.paid_off_on if row is not None else None,
+        final_billed=final_billed,
     )
 
 
@@ -239,15 +246,20 @@ def schedule_with_marks(
     *,
     paid_off: bool = False,
     installments: Sequence[Any] | None = None,
+    final_payment: Decimal | None = None,
 ) -> list[ScheduleLine]:
     """The disclosed schedule, each installment marked paid, partly paid or unpaid from the credits.
 
-    An installment counts paid under the same tolerance as days past due.
+    An installment counts paid under the same tolerance as days past due. ``final_payment``: the
+    final installment as billed (``Position.final_billed``), shown instead of the disclosed figure.
     """
     lines = []
     before = ZERO
-    for inst in installments if installments is not None else installments_of(loan):
+    rows = list(installments if installments is not None else installments_of(loan))
+    for index, inst in enumerate(rows):
         payment = inst.payment
+        if final_payment is not None and index == len(rows) - 1:
+            payment = final_payment
         through = before + payment
         toward = min(max(credited - before, ZERO), payment)
         if paid_off or credited >= through - policy.tolerance:

@@ -17,6 +17,7 @@ from loanapp.audit.models import AuditEvent
 from loanapp.extensions import db
 from loanapp.servicing import aging, operations, queries
 from loanapp.servicing.models import Adjustment, BucketHistory, LoanServicing
+from loanapp.servicing.policy import current_policy
 from reserve import commitment_balance
 from reserve.check import verify
 from risk.dates import add_months, days_in_month
@@ -224,6 +225,13 @@ def test_a_residual_above_the_tolerance_is_billed_and_counts_against_the_final_i
     maturity = on_date(loan.maturity_date)
     billed = queries.summary_for_api(loan, maturity)["next_payment_amount"]
     assert billed == installments[-1].payment + Decimal("14.71")
+    # The worker's schedule shows the final installment as billed, not the disclosed figure.
+    position = queries.loan_position(loan, maturity)
+    lines = queries.schedule_with_marks(
+        loan, maturity, position.credited, current_policy(), final_payment=position.final_billed
+    )
+    assert lines[-1].payment == billed and lines[-1].status == "unpaid"
+    assert [line.payment for line in lines[:-1]] == [inst.payment for inst in installments[:-1]]
     pay(loan, f"{installments[-1].payment:.2f}", maturity, officer)
     db.session.refresh(loan)
     assert loan.status == "active" and _adjustments(loan) == []
