@@ -302,7 +302,11 @@ def file_claim(
         request.locked()  # a twin filing may have committed since the first look
         require_open(through, filed_on)
         _require_backed_and_not_paid_off(session, loan_id)
-        _refuse_second_claim(session, loan_id)
+        try:
+            _refuse_second_claim(session, loan_id)
+        except ClaimExists:
+            request.locked()  # the open claim may be this request's twin, committed since the look above
+            raise
         try:
             with session.begin_nested():
                 claim_id: int = session.execute(

@@ -14,7 +14,7 @@ from decimal import Decimal
 from fractions import Fraction
 
 import pytest
-from hypothesis import assume, given, settings
+from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
 from risk.amortization import (
@@ -113,13 +113,19 @@ def test_a_regular_first_period_keeps_the_published_figures() -> None:
 
 @settings(max_examples=60, deadline=None)
 @given(principals, rates, st.integers(min_value=1, max_value=120), contract_dates)
+@example(Decimal("10000.00"), Decimal("9.00"), 48, dt.date(2026, 1, 31))  # clamped into February
+@example(Decimal("10000.00"), Decimal("9.00"), 48, dt.date(2026, 1, 15))
 def test_one_calendar_month_gives_the_schedule_without_a_contract_date(
     principal: Decimal, rate: Decimal, term: int, contract: dt.date
 ) -> None:
     first = add_months(contract, 1)
-    assert schedule(principal, rate, term, first, contract_date=contract) == schedule(
-        principal, rate, term, first
-    )
+    dated = schedule(principal, rate, term, first, contract_date=contract)
+    if first.day == contract.day:
+        assert dated == schedule(principal, rate, term, first)
+    else:
+        # A first due date clamped to a month's end (contract on the 29th-31st): later due dates keep
+        # the contract's day (Feb 28, Mar 31, Apr 30...), so every period is a calendar month (issue #11).
+        assert [row.due_date for row in dated] == [add_months(contract, n) for n in range(1, term + 1)]
 
 
 # --- an odd first period: the schedule's rules --------------------------------------------------------
