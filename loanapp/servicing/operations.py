@@ -266,20 +266,7 @@ def record_payment(loan_id: int, data: PaymentInput, *, actor: Any, key: str, so
     guard = db.session.begin_nested()  # undone whole when an unconfirmed excess is found
     try:
         with db.session.begin_nested():
-            payment = Payment(
-                loan_id=loan.id,
-                kind="payment",
-                amount=data.amount,
-                received_on=data.received_on,
-                method=data.method,
-                reference=content["reference"],
-                source=source,
-                idempotency_key=key,
-                request_hash=content_hash,
-                posted_on=today,
-                recorded_by=getattr(actor, "id", None),
-                recorded_at=utcnow(),
-            )
+            payment = _new_payment(loan, data, content, key, content_hash, source, actor, today)
             db.session.add(payment)
             db.session.flush()
     except IntegrityError:
@@ -1131,20 +1118,7 @@ def record_payments(
     if not fresh:
         return [r for r in results if r is not None]
     payments = [
-        Payment(
-            loan_id=loan.id,
-            kind="payment",
-            amount=data.amount,
-            received_on=data.received_on,
-            method=data.method,
-            reference=content["reference"],
-            source=source,
-            idempotency_key=key,
-            request_hash=content_hash,
-            posted_on=today,
-            recorded_by=getattr(actor, "id", None),
-            recorded_at=utcnow(),
-        )
+        _new_payment(loan, data, content, key, content_hash, source, actor, today)
         for _index, data, content, key, content_hash in fresh
     ]
     db.session.add_all(payments)
@@ -1173,3 +1147,30 @@ def record_payments(
         )
         results[index] = PaymentResult(payment, created=True)
     return [r for r in results if r is not None]
+
+
+def _new_payment(
+    loan: Loan,
+    data: Any,
+    content: dict[str, Any],
+    key: str | None,
+    content_hash: str,
+    source: str,
+    actor: Any,
+    today: dt.date,
+) -> Payment:
+    """The payment row as posted today, for one recorded payment or a batch of them."""
+    return Payment(
+        loan_id=loan.id,
+        kind="payment",
+        amount=data.amount,
+        received_on=data.received_on,
+        method=data.method,
+        reference=content["reference"],
+        source=source,
+        idempotency_key=key,
+        request_hash=content_hash,
+        posted_on=today,
+        recorded_by=getattr(actor, "id", None),
+        recorded_at=utcnow(),
+    )
